@@ -1,0 +1,77 @@
+# Stockroom: `make run` (the whole system on loopback) and `make test` (the full suite).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+
+.PHONY: help run fire provision test test-fast lint typecheck unit integration e2e browser infra checkov bench package deps-browser clean
+
+help:
+	@echo "make run      whole system locally (emulator, API, event runtime, web site, demo data)"
+	@echo "make test     full suite (lint, types, unit, integration, infra, e2e, browser, checkov)"
+	@echo "make bench    benchmarks, printing figures"
+	@echo "make package  chalice package --pkg-format terraform --stage prod into terraform/"
+	@echo "make fire HANDLER=reconcile_stock   run a scheduled handler now against the running devstack"
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $(CHECKOV_STAMP)
+
+# Debian's Chromium for the browser tests (the only system package we need).
+deps-browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; fi; }
+
+run: $(STAMP)
+	$(PY) -m devstack run
+
+provision: $(STAMP)
+	$(PY) -m devstack provision
+
+fire: $(STAMP)
+	@test -n "$(HANDLER)" || { echo "usage: make fire HANDLER=<scheduled handler name>"; exit 2; }
+	$(PY) -m devstack fire $(HANDLER)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy chalicelib
+
+unit: $(STAMP)
+	$(PY) -m pytest -q tests/unit
+
+integration: $(STAMP)
+	$(PY) -m pytest -q tests/integration
+
+infra: $(STAMP) $(CHECKOV_STAMP)
+	$(PY) -m pytest -q tests/infra
+
+e2e: $(STAMP) deps-browser
+	$(PY) -m pytest -q tests/e2e
+
+test: $(STAMP) $(CHECKOV_STAMP) deps-browser
+	$(MAKE) --no-print-directory lint typecheck
+	$(PY) -m pytest -q -p no:cacheprovider tests
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+package: $(STAMP)
+	$(PY) -m terraform.package
+
+clean:
+	rm -rf $(VENV) $(CHECKOV_VENV) .devstack build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,135 @@
+"""Stockroom's switchboard: every route and event handler, and nothing else.
+
+Handlers translate: read the request or event, call one service function, shape the response.
+Services live in `chalicelib`; they are imported inside the handlers that use them, so a cold
+start pays only for what its function needs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Chalice, CORSConfig, CognitoUserPoolAuthorizer, Rate, Response
+from chalice.app import DynamoDBEvent, SQSEvent
+
+from chalicelib import resources
+from chalicelib.config import get_settings
+from chalicelib.http import read_json, query_int
+from chalicelib.observability import logger
+from chalicelib.web import handle_errors, with_correlation_id
+
+app = Chalice(app_name="stockroom")
+app.api.cors = CORSConfig(
+    allow_origin=get_settings().site_origin,
+    allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Correlation-Id"],
+    expose_headers=["X-Correlation-Id"],
+    max_age=600,
+)
+app.register_middleware(with_correlation_id, "all")
+app.register_middleware(handle_errors, "http")
+
+# API Gateway checks Cognito tokens when deployed; the app verifies them again itself
+# (chalicelib.auth) because `chalice local` and the test client accept any token.
+cognito = CognitoUserPoolAuthorizer(
+    "stockroom-users", provider_arns=["${aws_cognito_user_pool.this.arn}"]
+)
+
+
+# --- catalog and stock (seed 000) -------------------------------------------------------------
+
+
+@app.route("/products", methods=["GET"])
+def list_products() -> dict[str, Any]:
+    from chalicelib import catalog
+
+    params = app.current_request.query_params or {}
+    return catalog.list_products(limit=query_int(params, "limit", 1, 100), cursor=params.get("cursor"))
+
+
+@app.route("/products", methods=["POST"], authorizer=cognito)
+def create_product() -> Response:
+    from chalicelib import auth, catalog
+
+    admin = auth.require_admin(app.current_request)
+    product = catalog.create_product(read_json(app.current_request), actor=admin.actor)
+    return Response(product, status_code=201, headers={"Location": f"/products/{product['productId']}"})
+
+
+@app.route("/products/{product_id}", methods=["GET"])
+def get_product(product_id: str) -> dict[str, Any]:
+    from chalicelib import catalog
+
+    return catalog.get_product(product_id)
+
+
+@app.route("/products/{product_id}", methods=["PUT", "PATCH"], authorizer=cognito)
+def update_product(product_id: str) -> dict[str, Any]:
+    from chalicelib import auth, catalog
+
+    admin = auth.require_admin(app.current_request)
+    return catalog.update_product(product_id, read_json(app.current_request), actor=admin.actor)
+
+
+@app.route("/products/{product_id}", methods=["DELETE"], authorizer=cognito)
+def delete_product(product_id: str) -> Response:
+    from chalicelib import auth, catalog
+
+    admin = auth.require_admin(app.current_request)
+    catalog.delete_product(product_id, actor=admin.actor)
+    return Response("", status_code=204)
+
+
+@app.route("/products/{product_id}/movements", methods=["GET"], authorizer=cognito)
+def list_movements(product_id: str) -> dict[str, Any]:
+    from chalicelib import auth, stock
+
+    auth.require_admin(app.current_request)
+    params = app.current_request.query_params or {}
+    return stock.list_movements(product_id, limit=query_int(params, "limit", 1, 100), cursor=params.get("cursor"))
+
+
+@app.route("/inventory-order", methods=["POST"], authorizer=cognito)
+def place_inventory_order() -> Response:
+    from chalicelib import auth, stock
+
+    request = app.current_request
+    admin = auth.require_admin(request)
+    order = stock.place_inventory_order(
+        read_json(request), actor=admin.actor, idempotency_key=request.headers.get("idempotency-key")
+    )
+    return Response(order, status_code=201, headers={"Location": f"/orders/{order['orderId']}"})
+
+
+@app.route("/health", methods=["GET"])
+def health() -> dict[str, Any]:
+    return {"status": "ok"}
+
+
+# --- events -----------------------------------------------------------------------------------
+
+
+@app.on_dynamodb_record(stream_arn=resources.STOCK.stream_arn_ref, batch_size=100, starting_position="TRIM_HORIZON")
+def on_stock_change(event: DynamoDBEvent) -> dict[str, Any]:
+    """Low-stock alerts, edge-triggered on every stock write, whoever made it."""
+    from chalicelib import alerts
+
+    return alerts.handle_stock_records(event.to_dict()["Records"])
+
+
+@app.on_sqs_message(queue_arn=resources.ALERT_EMAILS_QUEUE.arn_ref, batch_size=resources.ALERT_EMAILS_QUEUE.batch_size)
+def send_alert_emails(event: SQSEvent) -> dict[str, Any]:
+    """E-mail the admins about each low-stock alert published on the topic."""
+    from chalicelib import alerts
+
+    return alerts.handle_alert_email_messages(event.to_dict()["Records"])
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="reconcile_stock", description="Repair and record stock edited outside the app")
+def reconcile_stock(event: Any) -> dict[str, Any]:
+    """Find stock items edited outside the app (available != on_hand - reserved), repair, record."""
+    from chalicelib import stock
+
+    return stock.reconcile_all(actor="system:reconcile")
+
+
+logger.debug("app loaded", extra={"routes": len(app.routes)})

@@ -1,0 +1,1 @@
+"""Stockroom: serverless inventory and order processing (the code packaged into every Lambda)."""

@@ -1,0 +1,61 @@
+"""Settings from the environment, read once.
+
+Every physical resource name reaches the code through an environment variable set by the Chalice
+stage (`.chalice/config.json`): literal names for the `local` stage, Terraform interpolations for
+`prod`. Nothing here knows whether it runs locally; the AWS endpoint comes from `AWS_ENDPOINT_URL`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+DEFAULT_WAREHOUSE_ID = "main"
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str
+    site_origin: str
+    sender_email: str
+    admin_emails: tuple[str, ...]
+    low_stock_topic_arn: str
+    cognito_user_pool_id: str
+    cognito_client_id: str
+    cognito_jwks_url: str
+    cognito_issuer: str
+    page_size: int
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    env = os.environ
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+    pool_id = env.get("COGNITO_USER_POOL_ID", "")
+    issuer = env.get("COGNITO_ISSUER") or (
+        f"https://cognito-idp.{region}.amazonaws.com/{pool_id}" if pool_id else ""
+    )
+    return Settings(
+        region=region,
+        site_origin=env.get("SITE_ORIGIN", "http://127.0.0.1:8080"),
+        sender_email=env.get("SENDER_EMAIL", "stockroom@example.com"),
+        admin_emails=_split(env.get("ADMIN_EMAILS", "")),
+        low_stock_topic_arn=env.get("LOW_STOCK_TOPIC_ARN", ""),
+        cognito_user_pool_id=pool_id,
+        cognito_client_id=env.get("COGNITO_CLIENT_ID", ""),
+        # Kept apart from the issuer: the local emulator serves its keys at its own address while
+        # its tokens name the AWS issuer.
+        cognito_jwks_url=env.get("COGNITO_JWKS_URL") or (f"{issuer}/.well-known/jwks.json" if issuer else ""),
+        cognito_issuer=issuer,
+        page_size=int(env.get("PAGE_SIZE", "50")),
+    )
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests change the environment between cases)."""
+    get_settings.cache_clear()
