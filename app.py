@@ -113,7 +113,7 @@ def on_stock_change(event: DynamoDBEvent) -> dict[str, Any]:
     """Low-stock alerts, edge-triggered on every stock write, whoever made it."""
     from chalicelib import alerts
 
-    return alerts.handle_stock_records(event.to_dict()["Records"])
+    return alerts.handle_stock_records(event.to_dict()["Records"], event.context)
 
 
 @app.on_sqs_message(queue_arn=resources.ALERT_EMAILS_QUEUE.arn_ref, batch_size=resources.ALERT_EMAILS_QUEUE.batch_size)
@@ -121,7 +121,7 @@ def send_alert_emails(event: SQSEvent) -> dict[str, Any]:
     """E-mail the admins about each low-stock alert published on the topic."""
     from chalicelib import alerts
 
-    return alerts.handle_alert_email_messages(event.to_dict()["Records"])
+    return alerts.handle_alert_email_messages(event.to_dict()["Records"], event.context)
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="reconcile_stock", description="Repair and record stock edited outside the app")

@@ -1,0 +1,165 @@
+"""Low-stock alerts: the stock stream says what changed, the threshold rule says whether it is a
+crossing, and each crossing is announced exactly once, however often its record is delivered.
+
+    stock table --stream--> on_stock_change --publish--> low_stock topic --> alert_emails queue
+                                                                   \\--> admin e-mail subscribers
+    alert_emails queue --> send_alert_emails --SES--> admins
+
+A crossing is identified by the stream record's sequence number (stable across redeliveries), and
+both the publish and the e-mail are wrapped in Powertools idempotency records keyed on it: a
+retried batch or a duplicated message does not alert twice.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Callable
+
+from chalicelib import resources
+from chalicelib.config import get_settings
+from chalicelib.db import iso, utcnow
+from chalicelib.observability import logger
+from chalicelib.thresholds import StockLevel, crossed_below, level_from_image
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+ALERT_EVENT = "LowStock"
+IDEMPOTENCY_WINDOW = timedelta(days=7)
+
+
+@lru_cache(maxsize=None)
+def _idempotent(function: Callable[..., Any]) -> Callable[..., Any]:
+    """`function(alert=...)` made idempotent on `alert["alertId"]` (built on first use: cold start)."""
+    import os
+
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    persistence = DynamoDBPersistenceLayer(table_name=os.environ[resources.IDEMPOTENCY.env])
+    config = IdempotencyConfig(
+        event_key_jmespath="alertId",
+        expires_after_seconds=int(IDEMPOTENCY_WINDOW.total_seconds()),
+        raise_on_no_idempotency_key=True,
+    )
+    wrapped: Callable[..., Any] = idempotent_function(
+        data_keyword_argument="alert", persistence_store=persistence, config=config
+    )(function)
+    return wrapped
+
+
+def crossing_alert(record: DynamoDBRecord) -> dict[str, Any] | None:
+    """The alert a stream record calls for, or None."""
+    change = record.dynamodb
+    if change is None or change.old_image is None or change.new_image is None:
+        return None
+    old, new = level_from_image(change.old_image), level_from_image(change.new_image)
+    if not crossed_below(old, new):
+        return None
+    image = change.new_image
+    return _alert(str(image["product_id"]), str(image["warehouse_id"]), new, str(change.sequence_number))
+
+
+def _alert(product_id: str, warehouse_id: str, level: StockLevel, sequence_number: str) -> dict[str, Any]:
+    return {
+        "type": ALERT_EVENT,
+        "alertId": f"low-stock#{product_id}#{warehouse_id}#{sequence_number}",
+        "productId": product_id,
+        "warehouseId": warehouse_id,
+        "available": level.available,
+        "threshold": level.threshold,
+        "detectedAt": iso(utcnow()),
+    }
+
+
+def _product_name(product_id: str) -> str:
+    from chalicelib.models import Product
+
+    try:
+        return str(Product.get(product_id).name)
+    except Product.DoesNotExist:
+        return product_id
+
+
+def publish_alert(alert: dict[str, Any]) -> dict[str, Any]:
+    """Announce one crossing on the low-stock topic (call through `_idempotent`)."""
+    alert = {**alert, "productName": _product_name(alert["productId"])}
+    message_id = _publish(alert)
+    logger.info("low-stock alert published", extra={"alert_id": alert["alertId"], "sns_message_id": message_id})
+    return {"messageId": message_id}
+
+
+def _publish(alert: dict[str, Any]) -> str:
+    from chalicelib import notifications
+
+    return notifications.publish(
+        topic_arn=get_settings().low_stock_topic_arn,
+        subject=f"Low stock: {alert['productName']} ({alert['available']} left)",
+        payload=alert,
+        email_text=notifications.render("low_stock_alert.txt", alert=alert),
+        event_type=ALERT_EVENT,
+    )
+
+
+def email_alert(alert: dict[str, Any]) -> dict[str, Any]:
+    """E-mail one alert to the admins (call through `_idempotent`)."""
+    from chalicelib import notifications
+
+    recipients = get_settings().admin_emails
+    if not recipients:
+        logger.warning("no ADMIN_EMAILS configured; low-stock e-mail not sent", extra={"alert_id": alert["alertId"]})
+        return {"messageId": None}
+    message_id = notifications.send_email(
+        to=recipients,
+        subject=f"Low stock: {alert['productName']} has {alert['available']} left",
+        html=notifications.render("low_stock_alert.html", alert=alert, site=get_settings().site_origin),
+        text=notifications.render("low_stock_alert.txt", alert=alert),
+    )
+    logger.info("low-stock e-mail sent", extra={"alert_id": alert["alertId"], "ses_message_id": message_id})
+    return {"messageId": message_id}
+
+
+def _on_stock_record(record: DynamoDBRecord) -> None:
+    alert = crossing_alert(record)
+    if alert is not None:
+        _idempotent(publish_alert)(alert=alert)
+
+
+def _on_alert_message(record: SQSRecord) -> None:
+    envelope = json.loads(record.body)
+    # Subscribed without raw delivery: the SNS envelope carries our JSON in "Message".
+    alert = json.loads(envelope["Message"]) if "TopicArn" in envelope else envelope
+    if alert.get("type") != ALERT_EVENT:
+        logger.warning("ignoring message that is not a low-stock alert", extra={"message_id": record.message_id})
+        return
+    _idempotent(email_alert)(alert=alert)
+
+
+def handle_stock_records(records: list[dict[str, Any]], context: Any = None) -> dict[str, Any]:
+    """Stream batch -> partial batch response (failed records are retried, the rest are done)."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    return process_partial_response(
+        event={"Records": records},
+        record_handler=_on_stock_record,
+        processor=BatchProcessor(event_type=EventType.DynamoDBStreams),
+        context=context,
+    )
+
+
+def handle_alert_email_messages(records: list[dict[str, Any]], context: Any = None) -> dict[str, Any]:
+    """SQS batch -> partial batch response (failed messages return to the queue, then the DLQ)."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    return process_partial_response(
+        event={"Records": records},
+        record_handler=_on_alert_message,
+        processor=BatchProcessor(event_type=EventType.SQS),
+        context=context,
+    )

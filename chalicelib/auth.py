@@ -1,0 +1,114 @@
+"""Who is calling: Cognito tokens verified by the app itself.
+
+API Gateway's Cognito authorizer checks tokens when deployed, but `chalice local` and the Chalice
+test client accept any token, even an unsigned one. So every route that relies on an identity
+verifies the token here: RS256 signature against the user pool's JWKS, issuer, audience (ID token)
+or client (access token), token use, expiry. The JWKS address is configured on its own
+(`COGNITO_JWKS_URL`): the local emulator serves its keys at its own address while its tokens name
+the AWS issuer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from chalice.app import Request
+
+from chalicelib.config import get_settings
+from chalicelib.errors import Forbidden, Unauthorized
+
+if TYPE_CHECKING:
+    from jwt import PyJWKClient
+
+ADMIN_GROUP = "admin"
+_jwks_client: PyJWKClient | None = None
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    email: str | None
+    groups: tuple[str, ...]
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN_GROUP in self.groups
+
+    @property
+    def actor(self) -> str:
+        """How the audit trail names this caller."""
+        return f"user:{self.email or self.subject}"
+
+
+def get_jwks_client() -> PyJWKClient:
+    """The JWKS client, built on first use and reused while warm (it caches the keys)."""
+    global _jwks_client
+    if _jwks_client is None:
+        from jwt import PyJWKClient
+
+        settings = get_settings()
+        if not settings.cognito_jwks_url:
+            raise Unauthorized("sign-in is not configured on this deployment")
+        _jwks_client = PyJWKClient(settings.cognito_jwks_url, cache_keys=True, lifespan=3600, timeout=5)
+    return _jwks_client
+
+
+def set_jwks_client(client: PyJWKClient | None) -> None:
+    """Replace the JWKS client (tests), or forget it so the next call builds it from settings."""
+    global _jwks_client
+    _jwks_client = client
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    token = header[7:] if header[:7].lower() == "bearer " else header
+    token = token.strip()
+    if not token:
+        raise Unauthorized("sign in first: this request needs an Authorization header with your token")
+    return token
+
+
+def verify_token(token: str) -> dict[str, Any]:
+    """The token's claims if Cognito issued it for our app client and it is still valid."""
+    import jwt
+
+    settings = get_settings()
+    if not settings.cognito_issuer or not settings.cognito_client_id:
+        raise Unauthorized("sign-in is not configured on this deployment")
+    try:
+        signing_key = get_jwks_client().get_signing_key_from_jwt(token)
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            signing_key.key,
+            algorithms=["RS256"],  # never "none", never HMAC with the public key
+            issuer=settings.cognito_issuer,
+            options={"require": ["exp", "iat", "iss", "sub", "token_use"], "verify_aud": False},
+            leeway=30,
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("your session has expired; sign in again") from None
+    except (jwt.PyJWTError, ValueError) as exc:
+        raise Unauthorized(f"invalid token ({exc})") from None
+    token_use = claims.get("token_use")
+    client = claims.get("aud") if token_use == "id" else claims.get("client_id") if token_use == "access" else None
+    if client != settings.cognito_client_id:
+        raise Unauthorized("invalid token (issued for another client or of an unknown kind)")
+    return claims
+
+
+def authenticate(request: Request) -> Principal:
+    claims = verify_token(bearer_token(request))
+    groups = claims.get("cognito:groups") or []
+    return Principal(
+        subject=str(claims["sub"]),
+        email=claims.get("email"),
+        groups=tuple(str(g) for g in groups) if isinstance(groups, list) else (),
+    )
+
+
+def require_admin(request: Request) -> Principal:
+    principal = authenticate(request)
+    if not principal.is_admin:
+        raise Forbidden("this needs an admin account")
+    return principal

@@ -1,0 +1,123 @@
+"""DynamoDB plumbing shared by the services: one transaction runner, cursors, time."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Callable
+
+from chalicelib.errors import Busy, ValidationError
+
+if TYPE_CHECKING:
+    from pynamodb.connection import Connection
+    from pynamodb.transactions import TransactWrite
+
+_connection: Connection | None = None
+MAX_ATTEMPTS = 6
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def get_connection() -> Connection:
+    global _connection
+    if _connection is None:
+        from pynamodb.connection import Connection
+
+        _connection = Connection()
+    return _connection
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why DynamoDB refused one item of a cancelled transaction (code None: not this item)."""
+
+    code: str | None
+    item: dict[str, Any] | None  # the item as it was, when asked for with ALL_OLD
+
+    @property
+    def condition_failed(self) -> bool:
+        return self.code == "ConditionalCheckFailed"
+
+
+class Cancelled(Exception):
+    def __init__(self, reasons: list[Reason]) -> None:
+        super().__init__(", ".join(str(r.code) for r in reasons))
+        self.reasons = reasons
+
+
+def transact(build: Callable[[TransactWrite], None]) -> None:
+    """Run one TransactWriteItems built by `build`, retrying only DynamoDB's transaction conflicts.
+
+    A conflict means another transaction held one of our items at that instant; nothing was
+    written, so trying again (with jittered backoff) is safe. Any other cancellation (a condition
+    that failed) is returned to the caller as `Cancelled`, reason by reason, in item order.
+    """
+    from pynamodb.exceptions import TransactWriteError
+    from pynamodb.transactions import TransactWrite
+
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            with TransactWrite(connection=get_connection()) as tx:
+                build(tx)
+            return
+        except TransactWriteError as exc:
+            reasons = [
+                Reason(code=r.code, item=_plain(r.raw_item) if r.raw_item else None) if r else Reason(None, None)
+                for r in (exc.cancellation_reasons or [])
+            ]
+            conflict = exc.cause_response_code == "TransactionConflictException" or any(
+                r.code == "TransactionConflict" for r in reasons
+            )
+            if not reasons or (conflict and not any(r.condition_failed for r in reasons)):
+                if attempt == MAX_ATTEMPTS or not conflict:
+                    if conflict:
+                        raise Busy("the item is busy with other changes; try again") from None
+                    raise
+                time.sleep(random.uniform(0, 0.02 * 2**attempt))
+                continue
+            raise Cancelled(reasons) from None
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB JSON to plain values (numbers as int when whole)."""
+    out: dict[str, Any] = {}
+    for name, typed in item.items():
+        (kind, value), = typed.items()
+        if kind == "N":
+            number = float(value)
+            out[name] = int(number) if number.is_integer() else number
+        elif kind in ("S", "BOOL"):
+            out[name] = value
+        elif kind == "NULL":
+            out[name] = None
+        else:
+            out[name] = value
+    return out
+
+
+def encode_cursor(key: dict[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError("cursor", "is not a cursor this API returned") from None
+    if not isinstance(key, dict) or not all(isinstance(v, dict) for v in key.values()):
+        raise ValidationError("cursor", "is not a cursor this API returned")
+    return key

@@ -1,0 +1,79 @@
+"""Input rules for request bodies: pure functions, each failure names the field and the reason."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from chalicelib.errors import ValidationError
+
+# Article numbers like IKEA's `493.857.51`, or any id safe in a URL path and a DynamoDB key.
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MAX_QUANTITY = 1_000_000_000
+MAX_PRICE_CENTS = 100_000_000_00
+
+
+def reject_unknown(body: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise ValidationError(unknown[0], f"unknown field (allowed: {', '.join(sorted(allowed))})")
+
+
+def identifier(body: dict[str, Any], field: str, *, required: bool = True, default: str | None = None) -> str:
+    value = body.get(field)
+    if value is None:
+        if required:
+            raise ValidationError(field, "is required")
+        assert default is not None
+        return default
+    if not isinstance(value, str):
+        raise ValidationError(field, "must be a string")
+    if not ID_PATTERN.match(value):
+        raise ValidationError(field, "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+    return value
+
+
+def text(body: dict[str, Any], field: str, *, max_length: int, required: bool = True) -> str | None:
+    value = body.get(field)
+    if value is None:
+        if required:
+            raise ValidationError(field, "is required")
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(field, "must be a string")
+    value = value.strip()
+    if required and not value:
+        raise ValidationError(field, "must not be empty")
+    if len(value) > max_length:
+        raise ValidationError(field, f"must be at most {max_length} characters")
+    if any(not ch.isprintable() and ch not in "\n\t" for ch in value):
+        raise ValidationError(field, "must not contain control characters")
+    return value
+
+
+def whole_number(
+    body: dict[str, Any], field: str, *, low: int = 0, high: int = MAX_QUANTITY, required: bool = True
+) -> int | None:
+    value = body.get(field)
+    if value is None:
+        if required:
+            raise ValidationError(field, "is required")
+        return None
+    # JSON true/false are ints in Python; 3.0 is accepted as 3, 3.5 is not.
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationError(field, "must be a whole number")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValidationError(field, "must be a whole number")
+        value = int(value)
+    if not low <= value <= high:
+        raise ValidationError(field, f"must be between {low} and {high}")
+    return value
+
+
+def idempotency_key(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not 1 <= len(value) <= 128 or not value.isprintable():
+        raise ValidationError("Idempotency-Key", "must be 1-128 printable characters")
+    return value
