@@ -1,0 +1,15 @@
+// Reads the generated `config.js` (window.STOCKROOM_CONFIG, see docs/CONTRACTS.md) once.
+// (The generated file is web/config.js; this module only reads what it set.)
+
+const raw = window.STOCKROOM_CONFIG || null;
+
+export const config = Object.freeze({
+  loaded: raw !== null,
+  apiBase: String((raw && raw.apiBase) || "/api").replace(/\/+$/, ""),
+  region: (raw && raw.region) || "us-east-1",
+  userPoolId: (raw && raw.userPoolId) || "",
+  clientId: (raw && raw.clientId) || "",
+  cognitoEndpoint: (raw && raw.cognitoEndpoint) || "",
+  currency: (raw && raw.currency) || "USD",
+  refreshSeconds: Number((raw && raw.refreshSeconds) || 5),
+});
