@@ -1,0 +1,204 @@
+"""`make package`: Chalice's Terraform output, completed, in `terraform/`.
+
+    python -m terraform.package [--out terraform] [--stage prod]
+
+1. `chalice package --pkg-format terraform --stage prod` into a scratch directory (offline: fake
+   credentials and a region are supplied when none are set; Chalice only needs them to name ARNs).
+2. `complete()` rewrites the generated `chalice.tf.json` for what Chalice lacks (each step says
+   why). It is a pure function of the template, tested in tests/infra.
+3. `slim_layer()` drops boto3/botocore/s3transfer from the managed layer: the Lambda runtime has
+   them, and botocore alone is half the layer.
+4. The template and both zips land in `--out` (git-ignored), and their sizes are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+TERRAFORM_DIR = ROOT / "terraform"
+
+# Stream mappings: a poison record is isolated by bisection, retried a bounded number of times and
+# for a bounded age, then sent (as metadata) to this queue instead of blocking its shard for a day.
+STREAM_FAILURE_DESTINATION = "${aws_sqs_queue.stream_failures_dlq.arn}"
+STREAM_MAX_RETRY_ATTEMPTS = 5
+STREAM_MAX_RECORD_AGE_SECONDS = 6 * 3600
+PLATFORM_KEY = "${aws_kms_key.this.arn}"
+LOG_RETENTION = "${var.log_retention_days}"
+
+# Provided by the Lambda Python runtime; the managed layer need not carry them.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
+
+_INVOKE_ARN = re.compile(r"\$\{aws_lambda_function\.([A-Za-z0-9_-]+)\.invoke_arn\}")
+
+
+def complete(template: dict[str, Any], app_name: str, stage: str) -> dict[str, Any]:
+    """Chalice's `chalice.tf.json` plus what a production deploy needs. Returns a new dict."""
+    t = copy.deepcopy(template)
+    resources = t.setdefault("resource", {})
+    functions: dict[str, Any] = resources.get("aws_lambda_function", {})
+
+    # versions.tf is the one place for version constraints: Chalice's (Terraform < 1.4, AWS < 5)
+    # reject every current pipeline, and a second required_providers block is an error anyway.
+    t.pop("terraform", None)
+    # null_data_source is deprecated and unused; dropping it drops the null provider too.
+    t.get("data", {}).pop("null_data_source", None)
+
+    # A log group per function, created before it (else Lambda creates one that never expires),
+    # encrypted, with retention. Function environment encrypted with the platform key.
+    log_groups = resources.setdefault("aws_cloudwatch_log_group", {})
+    for key, function in functions.items():
+        log_groups[key] = {
+            "name": "/aws/lambda/%s" % function["function_name"],
+            "retention_in_days": LOG_RETENTION,
+            "kms_key_id": PLATFORM_KEY,
+        }
+        depends_on = function.setdefault("depends_on", [])
+        if "aws_cloudwatch_log_group.%s" % key not in depends_on:
+            depends_on.append("aws_cloudwatch_log_group.%s" % key)
+        function["kms_key_arn"] = PLATFORM_KEY
+    # function key => function name, for the alarms and dashboard in observability.tf.
+    t.setdefault("locals", {})["chalice_functions"] = {k: f["function_name"] for k, f in functions.items()}
+
+    for mapping in resources.get("aws_lambda_event_source_mapping", {}).values():
+        if is_sqs_mapping(mapping):
+            # Handlers return Powertools' partial batch response: only failed messages go back.
+            mapping["function_response_types"] = ["ReportBatchItemFailures"]
+        elif is_stream_mapping(mapping):
+            mapping["function_response_types"] = ["ReportBatchItemFailures"]
+            mapping["bisect_batch_on_function_error"] = True
+            mapping["maximum_retry_attempts"] = STREAM_MAX_RETRY_ATTEMPTS
+            mapping["maximum_record_age_in_seconds"] = STREAM_MAX_RECORD_AGE_SECONDS
+            mapping["destination_config"] = {"on_failure": {"destination_arn": STREAM_FAILURE_DESTINATION}}
+
+    # Chalice names a schedule rule after its handler only: two stages (or apps) in one account
+    # would fight over "reconcile_stock-event".
+    for key, rule in resources.get("aws_cloudwatch_event_rule", {}).items():
+        rule["name"] = ("%s-%s-%s" % (app_name, stage, key))[:64]
+
+    _complete_rest_api(t, resources)
+    return t
+
+
+def _complete_rest_api(t: dict[str, Any], resources: dict[str, Any]) -> None:
+    functions = resources.get("aws_lambda_function", {})
+    swagger = t.get("locals", {}).get("chalice_api_swagger")
+    if swagger:
+        # The API's integration URIs name the function by its invoke_arn attribute; but the function's
+        # environment names the CloudFront distribution, whose /api origin names this API: a cycle.
+        # The same ARN built from the function's (static) name breaks it.
+        def literal(match: re.Match[str]) -> str:
+            name = functions[match.group(1)]["function_name"]
+            return (
+                "arn:${data.aws_partition.chalice.partition}:apigateway:${data.aws_region.chalice.name}"
+                ":lambda:path/2015-03-31/functions/arn:${data.aws_partition.chalice.partition}:lambda:"
+                "${data.aws_region.chalice.name}:${data.aws_caller_identity.chalice.account_id}"
+                ":function:%s/invocations" % name
+            )
+
+        t["locals"]["chalice_api_swagger"] = _INVOKE_ARN.sub(literal, swagger)
+
+    # The stage moves out of the deployment into aws_api_gateway_stage.api (api.tf), which carries
+    # access logs, tracing and throttling; a redeployment follows every change of the API body.
+    for api in resources.get("aws_api_gateway_rest_api", {}).values():
+        # A replaced API is created before the old one goes, so the stage never points at nothing.
+        api["lifecycle"] = {"create_before_destroy": True}
+    for key, deployment in resources.get("aws_api_gateway_deployment", {}).items():
+        deployment.pop("stage_name", None)
+        deployment.pop("stage_description", None)
+        deployment["description"] = "Chalice API"
+        deployment["triggers"] = {"redeployment": "${md5(local.chalice_api_swagger)}"}
+        deployment["depends_on"] = sorted("aws_lambda_function.%s" % f for f in functions if f == "api_handler")
+        for output in t.get("output", {}).values():
+            if output.get("value") == "${aws_api_gateway_deployment.%s.invoke_url}" % key:
+                output["value"] = "${aws_api_gateway_stage.api.invoke_url}"
+
+
+def is_sqs_mapping(mapping: dict[str, Any]) -> bool:
+    arn = str(mapping.get("event_source_arn", ""))
+    return "aws_sqs_queue." in arn or ":sqs:" in arn
+
+
+def is_stream_mapping(mapping: dict[str, Any]) -> bool:
+    arn = str(mapping.get("event_source_arn", ""))
+    return "starting_position" in mapping and ("stream_arn" in arn or ":stream/" in arn or ":kinesis:" in arn)
+
+
+def slim_layer(src: Path, dest: Path) -> None:
+    """Copy the managed layer zip without the packages the Lambda runtime already provides."""
+    pattern = re.compile(r"^python/lib/python3\.\d+/site-packages/(%s)([-_.][^/]*)?/" % "|".join(RUNTIME_PROVIDED))
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            if pattern.match(item.filename):
+                continue
+            zout.writestr(item, zin.read(item.filename))
+
+
+def run_chalice_package(stage: str, build_dir: Path) -> None:
+    env = dict(os.environ)
+    # `chalice package` never calls AWS, but boto3 wants a region and credentials to exist.
+    env.setdefault("AWS_DEFAULT_REGION", env.get("AWS_REGION", "us-east-1"))
+    if not (env.get("AWS_ACCESS_KEY_ID") or env.get("AWS_PROFILE")):
+        env["AWS_ACCESS_KEY_ID"] = "packaging"
+        env["AWS_SECRET_ACCESS_KEY"] = "packaging"
+    subprocess.run(
+        [sys.executable, "-c", "from chalice.cli import main; main()", "--project-dir", str(ROOT),
+         "package", "--pkg-format", "terraform", "--stage", stage, str(build_dir)],
+        check=True, env=env, cwd=ROOT,
+    )
+
+
+def package(out: Path, stage: str = "prod") -> dict[str, int]:
+    """Package the app into `out`; returns the size in bytes of each file written."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="chalice-package-") as scratch:
+        build = Path(scratch)
+        run_chalice_package(stage, build)
+        template = json.loads((build / "chalice.tf.json").read_text())
+        completed = complete(template, app_name=config["app_name"], stage=stage)
+        (out / "chalice.tf.json").write_text(json.dumps(completed, indent=2, sort_keys=True) + "\n")
+        shutil.copyfile(build / "deployment.zip", out / "deployment.zip")
+        if (build / "layer-deployment.zip").exists():
+            slim_layer(build / "layer-deployment.zip", out / "layer-deployment.zip")
+            raw_layer = (build / "layer-deployment.zip").stat().st_size
+        else:
+            raw_layer = 0
+    sizes = {name: (out / name).stat().st_size for name in ("chalice.tf.json", "deployment.zip", "layer-deployment.zip") if (out / name).exists()}
+    sizes["layer-deployment.zip (before slimming)"] = raw_layer
+    return sizes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=TERRAFORM_DIR)
+    parser.add_argument("--stage", default="prod")
+    args = parser.parse_args(argv)
+    sizes = package(args.out, args.stage)
+    print("Packaged into %s:" % args.out)
+    for name, size in sizes.items():
+        print("  %-40s %10s" % (name, _human(size)))
+    return 0
+
+
+def _human(size: int) -> str:
+    for unit in ("B", "KiB", "MiB"):
+        if size < 1024 or unit == "MiB":
+            return "%.1f %s" % (size, unit) if unit != "B" else "%d B" % size
+        size /= 1024  # type: ignore[assignment]
+    return str(size)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
