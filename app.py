@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Chalice, CORSConfig, CognitoUserPoolAuthorizer, Rate, Response
+from chalice import Chalice, CognitoUserPoolAuthorizer, CORSConfig, Rate, Response
 from chalice.app import DynamoDBEvent, SQSEvent
 
 from chalicelib import resources
 from chalicelib.config import get_settings
-from chalicelib.http import read_json, query_int
+from chalicelib.http import query_int, read_json
 from chalicelib.observability import logger
 from chalicelib.web import handle_errors, with_correlation_id
 
@@ -30,9 +30,7 @@ app.register_middleware(handle_errors, "http")
 
 # API Gateway checks Cognito tokens when deployed; the app verifies them again itself
 # (chalicelib.auth) because `chalice local` and the test client accept any token.
-cognito = CognitoUserPoolAuthorizer(
-    "stockroom-users", provider_arns=["${aws_cognito_user_pool.this.arn}"]
-)
+cognito = CognitoUserPoolAuthorizer("stockroom-users", provider_arns=["${aws_cognito_user_pool.this.arn}"])
 
 
 # --- catalog and stock (seed 000) -------------------------------------------------------------
@@ -124,7 +122,9 @@ def send_alert_emails(event: SQSEvent) -> dict[str, Any]:
     return alerts.handle_alert_email_messages(event.to_dict()["Records"], event.context)
 
 
-@app.schedule(Rate(1, unit=Rate.HOURS), name="reconcile_stock", description="Repair and record stock edited outside the app")
+@app.schedule(
+    Rate(1, unit=Rate.HOURS), name="reconcile_stock", description="Repair and record stock edited outside the app"
+)
 def reconcile_stock(event: Any) -> dict[str, Any]:
     """Find stock items edited outside the app (available != on_hand - reserved), repair, record."""
     from chalicelib import stock

@@ -13,9 +13,10 @@ retried batch or a duplicated message does not alert twice.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import resources
 from chalicelib.config import get_settings
@@ -31,7 +32,7 @@ ALERT_EVENT = "LowStock"
 IDEMPOTENCY_WINDOW = timedelta(days=7)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _idempotent(function: Callable[..., Any]) -> Callable[..., Any]:
     """`function(alert=...)` made idempotent on `alert["alertId"]` (built on first use: cold start)."""
     import os
@@ -145,11 +146,13 @@ def handle_stock_records(records: list[dict[str, Any]], context: Any = None) -> 
     """Stream batch -> partial batch response (failed records are retried, the rest are done)."""
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-    return process_partial_response(
-        event={"Records": records},
-        record_handler=_on_stock_record,
-        processor=BatchProcessor(event_type=EventType.DynamoDBStreams),
-        context=context,
+    return dict(
+        process_partial_response(
+            event={"Records": records},
+            record_handler=_on_stock_record,
+            processor=BatchProcessor(event_type=EventType.DynamoDBStreams),
+            context=context,
+        )
     )
 
 
@@ -157,9 +160,11 @@ def handle_alert_email_messages(records: list[dict[str, Any]], context: Any = No
     """SQS batch -> partial batch response (failed messages return to the queue, then the DLQ)."""
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-    return process_partial_response(
-        event={"Records": records},
-        record_handler=_on_alert_message,
-        processor=BatchProcessor(event_type=EventType.SQS),
-        context=context,
+    return dict(
+        process_partial_response(
+            event={"Records": records},
+            record_handler=_on_alert_message,
+            processor=BatchProcessor(event_type=EventType.SQS),
+            context=context,
+        )
     )

@@ -63,7 +63,7 @@ def set_jwks_client(client: PyJWKClient | None) -> None:
 def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     token = header[7:] if header[:7].lower() == "bearer " else header
-    token = token.strip()
+    token = str(token).strip()
     if not token:
         raise Unauthorized("sign in first: this request needs an Authorization header with your token")
     return token

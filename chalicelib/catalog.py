@@ -6,7 +6,8 @@ A product's `quantity` is what can be sold now: the sum of `available` over its 
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from chalicelib import validation
 from chalicelib.config import DEFAULT_WAREHOUSE_ID, get_settings
@@ -91,19 +92,34 @@ def create_product(body: dict[str, Any], *, actor: str) -> dict[str, Any]:
 
     now = utcnow()
     product = Product(
-        product_id, name=name, description=description, price_cents=price, threshold=threshold,
-        created_at=now, updated_at=now,
+        product_id,
+        name=name,
+        description=description,
+        price_cents=price,
+        threshold=threshold,
+        created_at=now,
+        updated_at=now,
     )
     stock = Stock(
-        product_id, DEFAULT_WAREHOUSE_ID, on_hand=quantity, reserved=0, available=quantity,
-        threshold=threshold, version=1, updated_at=now,
+        product_id,
+        DEFAULT_WAREHOUSE_ID,
+        on_hand=quantity,
+        reserved=0,
+        available=quantity,
+        threshold=threshold,
+        version=1,
+        updated_at=now,
     )
 
     def build(tx: Any) -> None:
         tx.save(product, condition=Product.product_id.does_not_exist())
         tx.save(stock, condition=Stock.product_id.does_not_exist())
         if quantity:
-            tx.save(new_movement(product_id, DEFAULT_WAREHOUSE_ID, on_hand_delta=quantity, reason="opening stock", actor=actor))
+            tx.save(
+                new_movement(
+                    product_id, DEFAULT_WAREHOUSE_ID, on_hand_delta=quantity, reason="opening stock", actor=actor
+                )
+            )
 
     try:
         transact(build)
@@ -135,7 +151,7 @@ def update_product(product_id: str, body: dict[str, Any], *, actor: str) -> dict
     for _attempt in range(MAX_UPDATE_ATTEMPTS):
         product, stock = _load(product_id)
         now = utcnow()
-        product_actions = [Product.updated_at.set(now)]
+        product_actions: list[Any] = [Product.updated_at.set(now)]
         if name is not None:
             product_actions.append(Product.name.set(name))
         if description is not None:
@@ -146,10 +162,17 @@ def update_product(product_id: str, body: dict[str, Any], *, actor: str) -> dict
             product_actions.append(Product.threshold.set(threshold))
         default = next((s for s in stock if s.warehouse_id == DEFAULT_WAREHOUSE_ID), None)
 
-        def build(tx: Any, product: Any = product, stock: list[Any] = stock, default: Any = default, now: Any = now) -> None:
+        def build(
+            tx: Any,
+            product: Any = product,
+            stock: list[Any] = stock,
+            default: Any = default,
+            now: Any = now,
+            product_actions: list[Any] = product_actions,
+        ) -> None:
             tx.update(product, actions=product_actions, condition=Product.product_id.exists())
             for item in stock:
-                actions = []
+                actions: list[Any] = []
                 if threshold is not None:
                     actions.append(Stock.threshold.set(threshold))
                 if quantity is not None and item is default:
@@ -160,19 +183,31 @@ def update_product(product_id: str, body: dict[str, Any], *, actor: str) -> dict
                     tx.update(item, actions=actions, condition=Stock.version == int(item.version))
             if quantity is not None and default is None:
                 tx.save(
-                    Stock(product_id, DEFAULT_WAREHOUSE_ID, on_hand=quantity, reserved=0, available=quantity,
-                          threshold=product.threshold if threshold is None else threshold, version=1, updated_at=now),
+                    Stock(
+                        product_id,
+                        DEFAULT_WAREHOUSE_ID,
+                        on_hand=quantity,
+                        reserved=0,
+                        available=quantity,
+                        threshold=product.threshold if threshold is None else threshold,
+                        version=1,
+                        updated_at=now,
+                    ),
                     condition=Stock.product_id.does_not_exist(),
                 )
             if quantity is not None:
                 delta = quantity + (int(default.reserved) - int(default.on_hand) if default else 0)
                 if delta:
-                    tx.save(new_movement(product_id, DEFAULT_WAREHOUSE_ID, on_hand_delta=delta, reason="stock count", actor=actor))
+                    tx.save(
+                        new_movement(
+                            product_id, DEFAULT_WAREHOUSE_ID, on_hand_delta=delta, reason="stock count", actor=actor
+                        )
+                    )
 
         try:
             transact(build)
         except Cancelled as cancelled:
-            if cancelled.reasons[0].condition_failed:
+            if cancelled.failed(Product):
                 raise NotFound(f"no product {product_id}", productId=product_id) from None
             continue  # a stock item changed since we read it: read again and retry
         logger.info("product updated", extra={"product_id": product_id, "actor": actor, "fields": sorted(body)})
@@ -197,7 +232,15 @@ def delete_product(product_id: str, *, actor: str) -> None:
         for item in stock:
             tx.delete(item, condition=Stock.reserved == 0)
             if int(item.on_hand):
-                tx.save(new_movement(product_id, item.warehouse_id, on_hand_delta=-int(item.on_hand), reason="product deleted", actor=actor))
+                tx.save(
+                    new_movement(
+                        product_id,
+                        item.warehouse_id,
+                        on_hand_delta=-int(item.on_hand),
+                        reason="product deleted",
+                        actor=actor,
+                    )
+                )
 
     try:
         transact(build)

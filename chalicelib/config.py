@@ -37,9 +37,7 @@ def get_settings() -> Settings:
     env = os.environ
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
     pool_id = env.get("COGNITO_USER_POOL_ID", "")
-    issuer = env.get("COGNITO_ISSUER") or (
-        f"https://cognito-idp.{region}.amazonaws.com/{pool_id}" if pool_id else ""
-    )
+    issuer = env.get("COGNITO_ISSUER") or (f"https://cognito-idp.{region}.amazonaws.com/{pool_id}" if pool_id else "")
     return Settings(
         region=region,
         site_origin=env.get("SITE_ORIGIN", "http://127.0.0.1:8080"),

@@ -6,9 +6,10 @@ import base64
 import json
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.errors import Busy, ValidationError
 
@@ -21,11 +22,11 @@ MAX_ATTEMPTS = 6
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def get_connection() -> Connection:
@@ -41,6 +42,7 @@ def get_connection() -> Connection:
 class Reason:
     """Why DynamoDB refused one item of a cancelled transaction (code None: not this item)."""
 
+    table: str
     code: str | None
     item: dict[str, Any] | None  # the item as it was, when asked for with ALL_OLD
 
@@ -51,8 +53,16 @@ class Reason:
 
 class Cancelled(Exception):
     def __init__(self, reasons: list[Reason]) -> None:
-        super().__init__(", ".join(str(r.code) for r in reasons))
+        super().__init__(", ".join(f"{r.table}:{r.code}" for r in reasons))
         self.reasons = reasons
+
+    def of(self, model: Any) -> list[Reason]:
+        """The reasons for the items of `model`'s table, in the order they were added."""
+        return [r for r in self.reasons if r.table == model.Meta.table_name]
+
+    def failed(self, model: Any) -> Reason | None:
+        """The first item of `model`'s table whose condition failed, if any."""
+        return next((r for r in self.of(model) if r.condition_failed), None)
 
 
 def transact(build: Callable[[TransactWrite], None]) -> None:
@@ -66,14 +76,21 @@ def transact(build: Callable[[TransactWrite], None]) -> None:
     from pynamodb.transactions import TransactWrite
 
     for attempt in range(1, MAX_ATTEMPTS + 1):
+        tx = TransactWrite(connection=get_connection())
         try:
-            with TransactWrite(connection=get_connection()) as tx:
+            with tx:
                 build(tx)
             return
         except TransactWriteError as exc:
+            # PynamoDB sends condition checks, deletes, puts, then updates; reasons follow that order.
+            tables = [
+                item["TableName"]
+                for group in (tx._condition_check_items, tx._delete_items, tx._put_items, tx._update_items)
+                for item in group
+            ]
             reasons = [
-                Reason(code=r.code, item=_plain(r.raw_item) if r.raw_item else None) if r else Reason(None, None)
-                for r in (exc.cancellation_reasons or [])
+                Reason(table, r.code, _plain(r.raw_item) if r.raw_item else None) if r else Reason(table, None, None)
+                for table, r in zip(tables, exc.cancellation_reasons or [], strict=False)
             ]
             conflict = exc.cause_response_code == "TransactionConflictException" or any(
                 r.code == "TransactionConflict" for r in reasons
@@ -92,7 +109,7 @@ def _plain(item: dict[str, Any]) -> dict[str, Any]:
     """DynamoDB JSON to plain values (numbers as int when whole)."""
     out: dict[str, Any] = {}
     for name, typed in item.items():
-        (kind, value), = typed.items()
+        ((kind, value),) = typed.items()
         if kind == "N":
             number = float(value)
             out[name] = int(number) if number.is_integer() else number

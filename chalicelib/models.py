@@ -120,7 +120,7 @@ class StatusChange(MapAttribute[str, Any]):
     by = UnicodeAttribute()
 
 
-class OrdersByCustomer(GlobalSecondaryIndex["Order"]):
+class OrdersByCustomer(GlobalSecondaryIndex["Order"]):  # type: ignore[no-untyped-call]
     class Meta:
         index_name = "by_customer"
         projection = AllProjection()
@@ -129,7 +129,7 @@ class OrdersByCustomer(GlobalSecondaryIndex["Order"]):
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
-class OrdersByDay(GlobalSecondaryIndex["Order"]):
+class OrdersByDay(GlobalSecondaryIndex["Order"]):  # type: ignore[no-untyped-call]
     class Meta:
         index_name = "by_day"
         projection = AllProjection()
@@ -188,7 +188,7 @@ def table_schema(model: type[Model]) -> dict[str, Any]:
     schema = model._get_schema()
     ttl = next((name for name, attr in model.get_attributes().items() if isinstance(attr, TTLAttribute)), None)
     return {
-        "key": model.Meta.ref.key,
+        "key": model.Meta.ref.key,  # type: ignore[attr-defined]
         "name": model.Meta.table_name,
         "attributes": {a["AttributeName"]: a["AttributeType"] for a in schema["attribute_definitions"]},
         "key_schema": {k["KeyType"]: k["AttributeName"] for k in schema["key_schema"]},

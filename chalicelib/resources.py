@@ -24,7 +24,7 @@ class Topic:
 
     @property
     def arn_ref(self) -> str:
-        return "${aws_sns_topic.%s.arn}" % self.key
+        return "${aws_sns_topic." + self.key + ".arn}"
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Queue:
 
     @property
     def arn_ref(self) -> str:
-        return "${aws_sqs_queue.%s.arn}" % self.key
+        return "${aws_sqs_queue." + self.key + ".arn}"
 
     @property
     def dlq_key(self) -> str:
@@ -64,7 +64,7 @@ class TableRef:
 
     @property
     def stream_arn_ref(self) -> str:
-        return "${aws_dynamodb_table.%s.stream_arn}" % self.key
+        return "${aws_dynamodb_table." + self.key + ".stream_arn}"
 
 
 LOW_STOCK_TOPIC = Topic(

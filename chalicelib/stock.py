@@ -60,7 +60,7 @@ def place_inventory_order(body: dict[str, Any], *, actor: str, idempotency_key: 
     One TransactWriteItems and nothing else on the success path: the stock update guarded by
     `available >= quantity`, the order record, its movement, and the idempotency record.
     """
-    from chalicelib.models import IdempotencyRecord, Order, OrderLine, Stock, StatusChange
+    from chalicelib.models import IdempotencyRecord, Order, OrderLine, StatusChange, Stock
 
     validation.reject_unknown(body, {"productId", "quantity", "warehouseId"})
     product_id = validation.identifier(body, "productId")
@@ -84,7 +84,7 @@ def place_inventory_order(body: dict[str, Any], *, actor: str, idempotency_key: 
 
     def build(tx: Any) -> None:
         if record_id:
-            # Item 0. Exists and unexpired: this request was already carried out; the whole
+            # Exists and unexpired: this request was already carried out; the whole
             # transaction is cancelled and the original response is returned instead.
             tx.save(
                 IdempotencyRecord(
@@ -112,9 +112,9 @@ def place_inventory_order(body: dict[str, Any], *, actor: str, idempotency_key: 
             Order(
                 order_id,
                 kind="inventory",
-                lines=[OrderLine(product_id=product_id, warehouse_id=warehouse_id, quantity=quantity)],
+                lines=[OrderLine(product_id=product_id, warehouse_id=warehouse_id, quantity=quantity)],  # type: ignore[no-untyped-call]
                 status="FULFILLED",
-                status_history=[StatusChange(status="FULFILLED", at=now, by=actor)],
+                status_history=[StatusChange(status="FULFILLED", at=now, by=actor)],  # type: ignore[no-untyped-call]
                 order_date=now.date().isoformat(),
                 created_at=now,
                 created_by=actor,
@@ -123,22 +123,24 @@ def place_inventory_order(body: dict[str, Any], *, actor: str, idempotency_key: 
         )
         tx.save(
             new_movement(
-                product_id, warehouse_id, on_hand_delta=-quantity, reason="inventory order", actor=actor, reference=order_id
+                product_id,
+                warehouse_id,
+                on_hand_delta=-quantity,
+                reason="inventory order",
+                actor=actor,
+                reference=order_id,
             )
         )
 
     try:
         transact(build)
     except Cancelled as cancelled:
-        reasons = cancelled.reasons
-        if record_id:
-            if reasons[0].condition_failed:
-                return _replay(record_id, fingerprint)
-            reasons = reasons[1:]
-        stock_reason = reasons[0]
-        if stock_reason.condition_failed:
+        if cancelled.failed(IdempotencyRecord):
+            return _replay(record_id or "", fingerprint)
+        stock_reason = cancelled.failed(Stock)
+        if stock_reason:
             if stock_reason.item is None:
-                _raise_missing(product_id, warehouse_id)
+                raise _missing(product_id, warehouse_id) from None
             available = int(stock_reason.item.get("available", 0))
             raise InsufficientStock(
                 f"only {available} of {product_id} available in {warehouse_id}, {quantity} requested",
@@ -152,14 +154,16 @@ def place_inventory_order(body: dict[str, Any], *, actor: str, idempotency_key: 
     return response
 
 
-def _raise_missing(product_id: str, warehouse_id: str) -> None:
+def _missing(product_id: str, warehouse_id: str) -> NotFound:
     from chalicelib.models import Product
 
     try:
         Product.get(product_id)
     except Product.DoesNotExist:
-        raise NotFound(f"no product {product_id}", productId=product_id) from None
-    raise NotFound(f"{product_id} is not stocked in warehouse {warehouse_id}", productId=product_id, warehouseId=warehouse_id)
+        return NotFound(f"no product {product_id}", productId=product_id)
+    return NotFound(
+        f"{product_id} is not stocked in warehouse {warehouse_id}", productId=product_id, warehouseId=warehouse_id
+    )
 
 
 def _fingerprint(request: dict[str, Any]) -> str:
@@ -207,9 +211,7 @@ def list_movements(product_id: str, *, limit: int | None, cursor: str | None) ->
         key = stock_key(product_id, warehouse_id)
         if cursor and key not in start:
             continue
-        result = Movement.query(
-            key, scan_index_forward=False, limit=size, last_evaluated_key=start.get(key) or None
-        )
+        result = Movement.query(key, scan_index_forward=False, limit=size, last_evaluated_key=start.get(key) or None)
         items.extend(movement_payload(m) for m in result)
         if result.last_evaluated_key:
             next_cursor[key] = result.last_evaluated_key
@@ -254,14 +256,20 @@ def reconcile_all(*, actor: str) -> dict[str, Any]:
             )
             tx.save(
                 new_movement(
-                    item.product_id, item.warehouse_id, on_hand_delta=delta, reason="edited outside the app", actor=actor
+                    item.product_id,
+                    item.warehouse_id,
+                    on_hand_delta=delta,
+                    reason="edited outside the app",
+                    actor=actor,
                 )
             )
 
         try:
             transact(build)
         except Cancelled:
-            logger.info("stock changed while reconciling; next run will look again", extra={"product_id": item.product_id})
+            logger.info(
+                "stock changed while reconciling; next run will look again", extra={"product_id": item.product_id}
+            )
             continue
         repaired += 1
         logger.warning(

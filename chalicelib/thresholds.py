@@ -8,8 +8,9 @@ once more. Inserts and deletes never alert: there is no crossing without a befor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True)

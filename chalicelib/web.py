@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalice.app import Request, Response
 
@@ -17,7 +18,7 @@ def _correlation_id(event: Any) -> str:
     if isinstance(event, Request):
         given = event.headers.get(CORRELATION_HEADER.lower(), "")
         if given and len(given) <= 128 and given.isprintable():
-            return given
+            return str(given)
         request_id = (event.context or {}).get("requestId")
         return str(request_id or uuid.uuid4())
     context = getattr(event, "context", None)

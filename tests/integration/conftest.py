@@ -1,0 +1,88 @@
+"""Integration fixtures: moto in this process, every resource provisioned from its one
+definition, a Cognito pool with real (moto-signed) tokens, and the Chalice test client."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+from chalicelib import auth
+from chalicelib.config import reset_settings
+from devstack.chalice_patch import patch_local_authorizer
+from devstack.env import ACCOUNT_ID, REGION
+from tests.support.tokens import StaticJWKS, mint
+
+
+@dataclass
+class Cognito:
+    pool_id: str
+    client_id: str
+    issuer: str
+
+    def token(self, *, groups: list[str] | None = None, **kwargs: Any) -> str:
+        return mint(issuer=self.issuer, client_id=self.client_id, groups=groups, **kwargs)
+
+    def admin_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(groups=['admin'])}", "Content-Type": "application/json"}
+
+
+def _reset_adapters() -> None:
+    from chalicelib import alerts, db, notifications
+
+    db._connection = None
+    notifications._clients.clear()
+    alerts._idempotent.cache_clear()
+    auth.set_jwks_client(None)
+    reset_settings()
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        _reset_adapters()
+        try:
+            from devstack.provision import provision_resources
+        except ImportError:  # TEMPORARY
+            from tests.support.provision_shim import provision_resources
+
+        provision_resources(endpoint=None)
+        yield
+    _reset_adapters()
+
+
+@pytest.fixture
+def cognito(aws: None, monkeypatch: pytest.MonkeyPatch) -> Cognito:
+    idp = boto3.client("cognito-idp", region_name=REGION)
+    pool_id = idp.create_user_pool(PoolName="stockroom-test")["UserPool"]["Id"]
+    client_id = idp.create_user_pool_client(UserPoolId=pool_id, ClientName="web")["UserPoolClient"]["ClientId"]
+    monkeypatch.setenv("COGNITO_USER_POOL_ID", pool_id)
+    monkeypatch.setenv("COGNITO_CLIENT_ID", client_id)
+    reset_settings()
+    auth.set_jwks_client(StaticJWKS())
+    return Cognito(pool_id, client_id, f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}")
+
+
+@pytest.fixture
+def client(cognito: Cognito) -> Iterator[Client]:
+    from app import app
+
+    patch_local_authorizer()
+    with Client(app, stage_name="local") as test_client:
+        yield test_client
+
+
+def sent_emails() -> list[Any]:
+    from moto.ses.models import ses_backends
+
+    return list(ses_backends[ACCOUNT_ID][REGION].sent_messages)
+
+
+def env(name: str) -> str:
+    return os.environ[name]

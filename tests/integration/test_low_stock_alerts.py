@@ -1,0 +1,200 @@
+"""The stock stream handler fed real stream records read from the emulator, the SNS -> SQS hop,
+and the e-mail consumer: one alert per crossing, whoever made the change, however often retried."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from chalice.test import Client
+
+from devstack.runtime import sqs_record, stream_record
+from tests.integration.conftest import Cognito, env, sent_emails
+from tests.integration.test_products_api import call, create
+
+
+class Stream:
+    """Reads the stock table's stream from where the previous read stopped, as Lambda would."""
+
+    def __init__(self) -> None:
+        # The trailing slash: moto's in-process mock only routes DynamoDB Streams calls to "/",
+        # and current botocore sends them to an empty path.
+        self.streams = boto3.client("dynamodbstreams", endpoint_url="https://streams.dynamodb.us-east-1.amazonaws.com/")
+        self.arn = boto3.client("dynamodb").describe_table(TableName=env("STOCK_TABLE"))["Table"]["LatestStreamArn"]
+        shard = self.streams.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        self.iterator = self.streams.get_shard_iterator(
+            StreamArn=self.arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+
+    def read(self) -> list[dict[str, Any]]:
+        response = self.streams.get_records(ShardIterator=self.iterator)
+        self.iterator = response["NextShardIterator"]
+        return [stream_record(r, self.arn) for r in response["Records"]]
+
+
+def queue_url() -> str:
+    return boto3.client("sqs").get_queue_url(QueueName=env("ALERT_EMAILS_QUEUE_URL").rsplit("/", 1)[1])["QueueUrl"]
+
+
+def drain_alert_queue() -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs")
+    url = queue_url()
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get(
+        "Messages", []
+    )
+    for m in messages:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    return [sqs_record(m, arn) for m in messages]
+
+
+def alerts_in(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [json.loads(json.loads(r["body"])["Message"]) for r in records]
+
+
+def invoke(client: Client, handler: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+    response = client.lambda_.invoke(handler, {"Records": records})
+    payload: dict[str, Any] = response.payload
+    return payload
+
+
+def test_crossing_below_threshold_alerts_once_and_emails_the_admins(client: Client, cognito: Cognito) -> None:
+    stream = Stream()
+    create(client, cognito, quantity=6, threshold=5)
+    call(client, "POST", "/inventory-order", cognito, {"productId": "493.857.51", "quantity": 1})  # 5: not low
+    call(client, "POST", "/inventory-order", cognito, {"productId": "493.857.51", "quantity": 2})  # 3: crossing
+    call(client, "POST", "/inventory-order", cognito, {"productId": "493.857.51", "quantity": 1})  # 2: still low
+    records = stream.read()
+    assert [r["eventName"] for r in records] == ["INSERT", "MODIFY", "MODIFY", "MODIFY"]
+
+    assert invoke(client, "on_stock_change", records) == {"batchItemFailures": []}
+    messages = drain_alert_queue()
+    alerts = alerts_in(messages)
+    assert len(alerts) == 1
+    alert = alerts[0]
+    assert alert["type"] == "LowStock" and alert["productId"] == "493.857.51" and alert["warehouseId"] == "main"
+    assert alert["available"] == 3 and alert["threshold"] == 5 and alert["productName"] == "Complete bed"
+
+    # Lambda retries the whole batch (e.g. after a timeout): no second alert.
+    assert invoke(client, "on_stock_change", records) == {"batchItemFailures": []}
+    assert drain_alert_queue() == []
+
+    assert invoke(client, "send_alert_emails", messages) == {"batchItemFailures": []}
+    emails = sent_emails()
+    assert len(emails) == 1
+    email = emails[0]
+    assert email.destinations["ToAddresses"] == ["owner@example.com"]
+    assert email.subject == "Low stock: Complete bed has 3 left"
+    assert "Complete bed" in email.body and "493.857.51" in email.body
+    # A duplicated SQS delivery does not e-mail twice.
+    assert invoke(client, "send_alert_emails", messages) == {"batchItemFailures": []}
+    assert len(sent_emails()) == 1
+
+
+def test_recovering_and_crossing_again_alerts_again(client: Client, cognito: Cognito) -> None:
+    stream = Stream()
+    create(client, cognito, quantity=6, threshold=5)
+    call(client, "POST", "/inventory-order", cognito, {"productId": "493.857.51", "quantity": 2})
+    call(client, "PUT", "/products/493.857.51", cognito, {"quantity": 10})
+    call(client, "POST", "/inventory-order", cognito, {"productId": "493.857.51", "quantity": 9})
+    invoke(client, "on_stock_change", stream.read())
+    assert [a["available"] for a in alerts_in(drain_alert_queue())] == [4, 1]
+
+
+def test_a_direct_table_write_alerts_too(client: Client, cognito: Cognito) -> None:
+    stream = Stream()
+    create(client, cognito, quantity=10, threshold=5)
+    boto3.client("dynamodb").update_item(
+        TableName=env("STOCK_TABLE"),
+        Key={"product_id": {"S": "493.857.51"}, "warehouse_id": {"S": "main"}},
+        UpdateExpression="SET on_hand = :q",  # as someone would in the console: only one field
+        ExpressionAttributeValues={":q": {"N": "2"}},
+    )
+    invoke(client, "on_stock_change", stream.read())
+    assert [a["available"] for a in alerts_in(drain_alert_queue())] == [2]
+
+
+def test_a_failing_record_is_reported_and_retried_alone(
+    client: Client, cognito: Cognito, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib import alerts
+
+    stream = Stream()
+    for pid in ("A-1", "B-2"):
+        create(client, cognito, productId=pid, quantity=6, threshold=5)
+        call(client, "POST", "/inventory-order", cognito, {"productId": pid, "quantity": 3})
+    records = stream.read()
+    real_publish = alerts._publish
+
+    def flaky(alert: dict[str, Any]) -> str:
+        if alert["productId"] == "A-1":
+            raise RuntimeError("SNS is having a bad day")
+        return real_publish(alert)
+
+    monkeypatch.setattr(alerts, "_publish", flaky)
+    response = invoke(client, "on_stock_change", records)
+    failed = [f["itemIdentifier"] for f in response["batchItemFailures"]]
+    a1_modify = next(
+        r for r in records if r["eventName"] == "MODIFY" and r["dynamodb"]["Keys"]["product_id"]["S"] == "A-1"
+    )
+    assert failed == [a1_modify["dynamodb"]["SequenceNumber"]]
+    assert [a["productId"] for a in alerts_in(drain_alert_queue())] == ["B-2"]
+
+    monkeypatch.setattr(alerts, "_publish", real_publish)
+    # Lambda retries from the failed record on; B-2's alert is not repeated.
+    retry = records[records.index(a1_modify) :]
+    assert invoke(client, "on_stock_change", retry) == {"batchItemFailures": []}
+    assert [a["productId"] for a in alerts_in(drain_alert_queue())] == ["A-1"]
+
+
+def test_email_failure_leaves_the_message_for_retry(
+    client: Client, cognito: Cognito, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib import notifications
+
+    stream = Stream()
+    create(client, cognito, quantity=6, threshold=5)
+    call(client, "POST", "/inventory-order", cognito, {"productId": "493.857.51", "quantity": 3})
+    invoke(client, "on_stock_change", stream.read())
+    messages = drain_alert_queue()
+
+    def down(**_: Any) -> str:
+        raise RuntimeError("SES throttled")
+
+    monkeypatch.setattr(notifications, "send_email", down)
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    with pytest.raises(BatchProcessingError):  # every record failed: Powertools fails the whole batch
+        invoke(client, "send_alert_emails", messages)
+    monkeypatch.undo()
+    assert invoke(client, "send_alert_emails", messages) == {"batchItemFailures": []}
+    assert len(sent_emails()) == 1
+
+
+def test_reconcile_repairs_and_records_edits_made_outside_the_app(client: Client, cognito: Cognito) -> None:
+    create(client, cognito, quantity=10, threshold=5)
+    create(client, cognito, productId="B-2", quantity=7, threshold=1)
+    ddb = boto3.client("dynamodb")
+    ddb.update_item(
+        TableName=env("STOCK_TABLE"),
+        Key={"product_id": {"S": "493.857.51"}, "warehouse_id": {"S": "main"}},
+        UpdateExpression="SET on_hand = :q",
+        ExpressionAttributeValues={":q": {"N": "4"}},
+    )
+    scheduled = client.events.generate_cw_event(
+        "aws.events", "Scheduled Event", {}, ["arn:aws:events:us-east-1:123456789012:rule/r"]
+    )
+    result = client.lambda_.invoke("reconcile_stock", scheduled).payload
+    assert result == {"checked": 2, "repaired": 1}
+    product = call(client, "GET", "/products/493.857.51").data
+    assert product["stock"][0]["onHand"] == 4 and product["stock"][0]["available"] == 4
+    ledger = call(client, "GET", "/products/493.857.51/movements", cognito).data["items"]
+    assert (ledger[0]["reason"], ledger[0]["onHandDelta"], ledger[0]["actor"]) == (
+        "edited outside the app",
+        -6,
+        "system:reconcile",
+    )
+    again = client.lambda_.invoke("reconcile_stock", scheduled).payload
+    assert again == {"checked": 2, "repaired": 0}
