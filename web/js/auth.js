@@ -54,10 +54,10 @@ export function isExpired(session, now = Date.now()) {
   return !session || !session.exp || session.exp - EXPIRY_SKEW_SECONDS <= now / 1000;
 }
 
-/** True when the token says the user is an admin; null when the token carries no groups claim. */
+/** Whether the token puts the user in the `admin` group (Cognito omits the claim for users in no group;
+ * the API reads it the same way, so this only spares a non-admin a dashboard that refuses every change). */
 export function isAdmin(session) {
-  if (!session || session.groups === null || session.groups === undefined) return null;
-  return session.groups.includes("admin");
+  return Boolean(session && Array.isArray(session.groups) && session.groups.includes("admin"));
 }
 
 export function signOut() {

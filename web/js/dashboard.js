@@ -9,6 +9,8 @@ import {
 } from "./dom.js";
 
 const PAGE_SIZE = 50;
+// The warehouse the API uses when none is named (orders) and whose count `quantity` edits set.
+const DEFAULT_WAREHOUSE = config.defaultWarehouseId;
 const REFRESH_MS = Math.max(2, config.refreshSeconds || 5) * 1000;
 
 const state = {
@@ -29,6 +31,8 @@ const state = {
   timer: null,
   chain: Promise.resolve(),
   pendingRefresh: null,
+  pinned: new Set(), // products added here that may sit beyond the loaded pages
+  editQuantity: undefined,
 };
 
 // --- views ---------------------------------------------------------------------------------
@@ -82,6 +86,7 @@ function resetData() {
   state.loaded = false;
   state.loadError = null;
   state.expanded.clear();
+  state.pinned.clear();
   state.rows.forEach(({ row, detail }) => { row.remove(); detail.remove(); });
   state.rows.clear();
 }
@@ -104,7 +109,7 @@ $("#signin-form").addEventListener("submit", async (event) => {
   setBusy(form, true);
   try {
     const session = await signIn(email, password);
-    if (isAdmin(session) === false) {
+    if (!isAdmin(session)) {
       signOut();
       throw new Error("This account is not a shop administrator. Sign in with an admin account.");
     }
@@ -179,6 +184,15 @@ async function reloadPages() {
       cursor = (page && page.nextCursor) || null;
       pages += 1;
     } while (cursor && pages < state.pages);
+    for (const id of Array.from(state.pinned)) {
+      if (items.some((p) => p.productId === id)) continue;
+      try {
+        items.push(await api.getProduct(id));
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404) state.pinned.delete(id);
+        else throw err;
+      }
+    }
   } catch (err) {
     state.loadError = err;
     setSync("error");
@@ -622,14 +636,33 @@ function fieldError(form, name) {
   return { input, el };
 }
 
+/** The API's message as a sentence: "quantity: must be ..." next to the quantity field reads "Must be ...". */
+function sentence(message, field) {
+  let text = String(message || "").trim();
+  if (field && text.toLowerCase().startsWith(`${field.toLowerCase()}: `)) text = text.slice(field.length + 2);
+  if (!text) return "Something went wrong.";
+  text = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
+/** Which field an error is about: `field`, or the product id a conflict names on a form that has it. */
+function errorField(form, err) {
+  if (!(err instanceof ApiError)) return null;
+  if (err.field) return err.field;
+  if (err.status === 409 && err.body.productId && form.elements.namedItem("productId") && !form.elements.productId.readOnly
+      && form.elements.productId.type !== "select-one") return "productId";
+  return null;
+}
+
 /** Show an API error the way the API said it: message in the form, and next to the field it names. */
 function showError(form, err) {
   const box = form.querySelector(".form-error");
-  const message = (err && err.message) || "Something went wrong.";
+  const field = errorField(form, err);
+  const message = sentence(err && err.message, field);
   let focusTarget = null;
   let onField = false;
-  if (err instanceof ApiError && err.field) {
-    const target = fieldError(form, err.field);
+  if (field) {
+    const target = fieldError(form, field);
     if (target) {
       target.input.setAttribute("aria-invalid", "true");
       target.el.textContent = message;
@@ -640,7 +673,7 @@ function showError(form, err) {
   }
   if (box) {
     const title = (err && ERROR_TITLES[err.code]) || (err instanceof ApiError && err.status === 409 ? "Already exists." : "Couldn't save.");
-    const label = onField ? `${labelFor(focusTarget)}: ${message}` : message;
+    const label = onField ? `${labelFor(focusTarget)}: ${message.charAt(0).toLowerCase()}${message.slice(1)}` : message;
     const parts = [icon("alert"), h("div", {}, h("strong", {}, title), " ", label,
       err instanceof ApiError && err.available !== null && !message.includes(String(err.available))
         ? h("span", {}, ` Available now: ${formatNumber(err.available)}.`) : null)];
@@ -718,19 +751,24 @@ function renderOrderOptions() {
   renderOrderDetails();
 }
 
+function warehouseStock(p, warehouseId) {
+  const stock = p && Array.isArray(p.stock) ? p.stock : [];
+  return stock.find((w) => w.warehouseId === warehouseId) || null;
+}
+
 function renderOrderDetails() {
   const p = state.byId.get(orderProduct.value);
   const hint = $("#order-product-hint");
-  const chosenWarehouse = orderWarehouse.value;
   const stock = p && Array.isArray(p.stock) ? p.stock : [];
-  const whKey = JSON.stringify([p && p.productId, stock.map((s) => [s.warehouseId, s.available])]);
+  const chosen = orderWarehouse.value;
+  const whKey = JSON.stringify([p && p.productId, stock.map((w) => [w.warehouseId, w.available])]);
   if (orderWarehouse.dataset.key !== whKey) {
     orderWarehouse.dataset.key = whKey;
-    orderWarehouse.replaceChildren(
-      h("option", { value: "" }, "Automatic"),
-      ...stock.map((s) => h("option", { value: s.warehouseId }, `${s.warehouseId} (${formatNumber(s.available)})`)),
-    );
-    orderWarehouse.value = stock.some((s) => s.warehouseId === chosenWarehouse) ? chosenWarehouse : "";
+    orderWarehouse.replaceChildren(...(stock.length
+      ? stock.map((w) => h("option", { value: w.warehouseId }, `${w.warehouseId} (${formatNumber(w.available)})`))
+      : [h("option", { value: "" }, DEFAULT_WAREHOUSE)]));
+    const fallback = warehouseStock(p, DEFAULT_WAREHOUSE) ? DEFAULT_WAREHOUSE : stock.length ? stock[0].warehouseId : "";
+    orderWarehouse.value = warehouseStock(p, chosen) ? chosen : fallback;
   }
   orderWarehouse.disabled = stock.length < 2;
   if (!p) {
@@ -738,14 +776,18 @@ function renderOrderDetails() {
     hint.classList.remove("is-warn");
     return;
   }
-  const low = p.lowStock || (Number(p.quantity) || 0) <= 0;
+  const w = warehouseStock(p, orderWarehouse.value);
+  const available = w ? Number(w.available) : Number(p.quantity) || 0;
+  const low = w ? Number(w.available) < Number(w.threshold) : p.lowStock || available <= 0;
   hint.classList.toggle("is-warn", low);
-  hint.replaceChildren(h("strong", {}, `${formatNumber(p.quantity)} available`), ` · threshold ${formatNumber(p.threshold)}`);
+  hint.replaceChildren(
+    h("strong", {}, `${formatNumber(available)} available`),
+    stock.length > 1 ? ` in ${orderWarehouse.value} · ${formatNumber(p.quantity)} in total` : ` · threshold ${formatNumber(w ? w.threshold : p.threshold)}`,
+  );
 }
 
-orderProduct.addEventListener("change", () => {
-  renderOrderDetails();
-});
+orderProduct.addEventListener("change", () => renderOrderDetails());
+orderWarehouse.addEventListener("change", () => renderOrderDetails());
 // A changed order is a new order: the next submission gets a new Idempotency-Key.
 orderForm.addEventListener("input", () => {
   state.orderKey = null;
@@ -774,7 +816,7 @@ orderForm.addEventListener("submit", async (event) => {
   }
   if (!ensureSession()) return;
   const order = { productId, quantity: numberValue(orderForm.elements.quantity) };
-  if (orderWarehouse.value) order.warehouseId = orderWarehouse.value;
+  if (orderWarehouse.value) order.warehouseId = orderWarehouse.value; // always explicit: what the admin saw
   // The same key is reused if this exact order is retried (e.g. after a network error), so the
   // API can answer with the original order instead of placing a second one.
   if (!state.orderKey) state.orderKey = newIdempotencyKey();
@@ -814,10 +856,14 @@ function openProductDialog(product, focusField) {
     : "New products start in the main warehouse.";
   $("#product-submit").textContent = editing ? "Save changes" : "Add product";
   f.productId.readOnly = editing;
+  const several = editing && Array.isArray(product.stock) && product.stock.some((w) => w.warehouseId !== DEFAULT_WAREHOUSE);
+  $("#pf-quantity-label").textContent = several ? `Available in ${DEFAULT_WAREHOUSE}` : editing ? "Available" : "Quantity in stock";
   if (editing) {
     f.productId.value = product.productId;
     f.productName.value = product.productName || "";
-    f.quantity.value = String(product.quantity ?? "");
+    const main = warehouseStock(product, DEFAULT_WAREHOUSE);
+    state.editQuantity = main ? Number(main.available) : undefined;
+    f.quantity.value = main ? String(main.available) : "";
     f.threshold.value = String(product.threshold ?? "");
     f.priceCents.value = product.priceCents ? (product.priceCents / 100).toFixed(2) : "";
     f.description.value = product.description || "";
@@ -864,7 +910,11 @@ productForm.addEventListener("submit", async (event) => {
   if (editing) {
     body = {};
     if (values.productName !== (editing.productName || "")) body.productName = values.productName;
-    if (values.quantity !== editing.quantity) body.quantity = values.quantity === undefined ? "" : values.quantity;
+    if (values.productName === "") {
+      showClientError(productForm, "productName", "A product needs a name.");
+      return;
+    }
+    if (values.quantity !== state.editQuantity && values.quantity !== undefined) body.quantity = values.quantity;
     if (values.threshold !== editing.threshold) body.threshold = values.threshold === undefined ? "" : values.threshold;
     if ((values.priceCents || 0) !== (editing.priceCents || 0)) body.priceCents = values.priceCents || 0;
     if (values.description !== (editing.description || "")) body.description = values.description;
@@ -882,6 +932,7 @@ productForm.addEventListener("submit", async (event) => {
     const saved = editing ? await api.updateProduct(editing.productId, body) : await api.createProduct(body);
     productDialog.close();
     const name = (saved && saved.productName) || values.productName || values.productId;
+    if (!editing && saved && saved.productId) state.pinned.add(saved.productId);
     toast(editing ? `Saved changes to ${name}.` : `Added ${name} to your inventory.`);
     if (!editing && state.filter) {
       $("#search-input").value = "";
@@ -941,7 +992,7 @@ deleteForm.addEventListener("submit", async (event) => {
 
 function boot() {
   const session = getSession();
-  if (session && !isExpired(session)) {
+  if (session && !isExpired(session) && isAdmin(session)) {
     showDashboard(session);
   } else {
     if (session) signOut();

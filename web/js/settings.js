@@ -11,5 +11,7 @@ export const config = Object.freeze({
   clientId: (raw && raw.clientId) || "",
   cognitoEndpoint: (raw && raw.cognitoEndpoint) || "",
   currency: (raw && raw.currency) || "USD",
+  // The API's default warehouse (chalicelib.config.DEFAULT_WAREHOUSE_ID).
+  defaultWarehouseId: (raw && raw.defaultWarehouseId) || "main",
   refreshSeconds: Number((raw && raw.refreshSeconds) || 5),
 });
