@@ -46,7 +46,7 @@ _QUEUE_ARN_REF = re.compile(r"^\$\{aws_sqs_queue\.(\w+)\.arn\}$")
 
 def aws_client(service: str, endpoint: str) -> Any:
     """A client for the emulator, independent of this process's environment."""
-    return boto3.session.Session().client(
+    return boto3.session.Session().client(  # type: ignore[call-overload]
         service,
         endpoint_url=endpoint,
         region_name=REGION,
@@ -127,7 +127,9 @@ def discover(app: Chalice, resolver: Resolver, stage: str = "local") -> list[Sou
     for config in app.event_sources:
         if isinstance(config, DynamoDBEventConfig):
             sources.append(
-                StreamSource(config.name, resolver.stream_arn(config.stream_arn), config.batch_size, config.starting_position)
+                StreamSource(
+                    config.name, resolver.stream_arn(config.stream_arn), config.batch_size, config.starting_position
+                )
             )
         elif isinstance(config, SQSEventConfig):
             url, arn = resolver.queue(config.queue_arn or config.queue or "")
@@ -258,11 +260,11 @@ class LambdaContext:
 
 
 def _iso_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def scheduled_event(rule_arn: str, at: dt.datetime | None = None) -> dict[str, Any]:
-    when = (at or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    when = (at or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "version": "0",
         "id": str(uuid.uuid4()),
@@ -405,7 +407,7 @@ class EventRuntime:
         try:
             result = self.app.handler_map[name](event, context)
             invocation = Invocation(name, context.aws_request_id, records, True, result)
-        except Exception as exc:  # noqa: BLE001 - a handler failure is data for the retry logic
+        except Exception as exc:
             log.error("%s failed (%s): %s", name, context.aws_request_id, "".join(traceback.format_exception(exc)))
             invocation = Invocation(name, context.aws_request_id, records, False, error=f"{type(exc).__name__}: {exc}")
         self.invocations.append(invocation)
@@ -430,7 +432,9 @@ class EventRuntime:
             ScheduleSource: self._schedule_loop,
         }
         for source in self.sources:
-            thread = threading.Thread(target=self._guard, args=(loops[type(source)], source), name=source.name, daemon=True)
+            thread = threading.Thread(
+                target=self._guard, args=(loops[type(source)], source), name=source.name, daemon=True
+            )
             thread.start()
             self._threads.append(thread)
         return self
@@ -446,7 +450,7 @@ class EventRuntime:
         while not self._stop.is_set():
             try:
                 loop(source)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 if self._stop.is_set():
                     return
                 log.exception("event source %s: poller error, restarting", source.name)
@@ -466,7 +470,9 @@ class EventRuntime:
                 for shard in description["Shards"]:
                     if shard["ShardId"] not in iterators:
                         iterators[shard["ShardId"]] = streams.get_shard_iterator(
-                            StreamArn=source.stream_arn, ShardId=shard["ShardId"], ShardIteratorType=source.starting_position
+                            StreamArn=source.stream_arn,
+                            ShardId=shard["ShardId"],
+                            ShardIteratorType=source.starting_position,
                         )["ShardIterator"]
                         buffers[shard["ShardId"]] = []
                 last_describe = time.monotonic()
@@ -513,7 +519,10 @@ class EventRuntime:
         if count > self.max_retries:
             log.error(
                 "%s: giving up on %d record(s) from sequence number %s after %d retries",
-                source.name, len(batch) - done, head, self.max_retries,
+                source.name,
+                len(batch) - done,
+                head,
+                self.max_retries,
             )
             del buffer[: len(batch) - done]
             attempts.pop(shard_id, None)
@@ -556,18 +565,18 @@ class EventRuntime:
 
     def _schedule_loop(self, source: ScheduleSource) -> None:
         try:
-            due = next_fire(source.expression, dt.datetime.now(dt.timezone.utc))
+            due = next_fire(source.expression, dt.datetime.now(dt.UTC))
         except ValueError as exc:
             log.error("schedule %s not emulated: %s", source.name, exc)
             self._stop.wait()
             return
         while not self._stop.is_set():
-            wait = (due - dt.datetime.now(dt.timezone.utc)).total_seconds()
+            wait = (due - dt.datetime.now(dt.UTC)).total_seconds()
             if wait > 0:
                 self._stop.wait(min(wait, 1.0))
                 continue
             self.invoke(source.name, scheduled_event(source.rule_arn, due))
-            due = next_fire(source.expression, max(due, dt.datetime.now(dt.timezone.utc)))
+            due = next_fire(source.expression, max(due, dt.datetime.now(dt.UTC)))
 
 
 def describe(sources: list[Source]) -> list[str]:
@@ -575,7 +584,9 @@ def describe(sources: list[Source]) -> list[str]:
     lines = []
     for s in sources:
         if isinstance(s, StreamSource):
-            lines.append(f"{s.name:<22} stream {s.stream_arn.split('/')[1]} (batch {s.batch_size}, {s.starting_position})")
+            lines.append(
+                f"{s.name:<22} stream {s.stream_arn.split('/')[1]} (batch {s.batch_size}, {s.starting_position})"
+            )
         elif isinstance(s, QueueSource):
             lines.append(f"{s.name:<22} queue  {s.queue_url.rsplit('/', 1)[-1]} (batch {s.batch_size})")
         else:

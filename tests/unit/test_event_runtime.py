@@ -32,7 +32,7 @@ from devstack.runtime import (
     scheduled_event,
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +121,9 @@ def test_discovers_every_handler_from_the_app_object(endpoint: str) -> None:
     table, queue = make_table(endpoint), make_queue(endpoint)
     app = Chalice(app_name="demo")
 
-    @app.on_dynamodb_record(stream_arn="${aws_dynamodb_table.things.stream_arn}", batch_size=7, starting_position="LATEST")
+    @app.on_dynamodb_record(
+        stream_arn="${aws_dynamodb_table.things.stream_arn}", batch_size=7, starting_position="LATEST"
+    )
     def on_things(event: Any) -> None: ...
 
     @app.on_sqs_message(queue_arn="${aws_sqs_queue.jobs.arn}", batch_size=3)
@@ -140,7 +142,9 @@ def test_discovers_every_handler_from_the_app_object(endpoint: str) -> None:
     assert isinstance(stream, StreamSource) and f"table/{table}/stream/" in stream.stream_arn
     assert (stream.batch_size, stream.starting_position) == (7, "LATEST")
     jobs = by_name["on_jobs"]
-    assert isinstance(jobs, QueueSource) and jobs.queue_url.endswith(f"/{queue}") and jobs.queue_arn.endswith(f":{queue}")
+    assert (
+        isinstance(jobs, QueueSource) and jobs.queue_url.endswith(f"/{queue}") and jobs.queue_arn.endswith(f":{queue}")
+    )
     assert jobs.batch_size == 3
     schedule = by_name["weekday_report"]
     assert isinstance(schedule, ScheduleSource) and schedule.expression == "cron(0 6 ? * MON-FRI *)"
@@ -203,7 +207,9 @@ def test_stream_records_are_lambda_shaped_and_a_failed_batch_is_retried(endpoint
     app = Chalice(app_name="demo")
     recorder = Recorder()
 
-    @app.on_dynamodb_record(stream_arn="${aws_dynamodb_table.things.stream_arn}", batch_size=10, starting_position="TRIM_HORIZON")
+    @app.on_dynamodb_record(
+        stream_arn="${aws_dynamodb_table.things.stream_arn}", batch_size=10, starting_position="TRIM_HORIZON"
+    )
     def on_things(event: Any) -> None:
         if recorder.add(event.to_dict()["Records"]) == 1:
             raise RuntimeError("first delivery fails")
@@ -220,7 +226,9 @@ def test_stream_records_are_lambda_shaped_and_a_failed_batch_is_retried(endpoint
     first, second = recorder.calls[1]
     assert first["eventName"] == "INSERT" and second["eventName"] == "MODIFY"
     assert first["eventSource"] == "aws:dynamodb" and first["eventSourceARN"].startswith("arn:aws:dynamodb:")
-    assert second["dynamodb"]["OldImage"]["value"] == {"N": "1"} and second["dynamodb"]["NewImage"]["value"] == {"N": "2"}
+    assert second["dynamodb"]["OldImage"]["value"] == {"N": "1"} and second["dynamodb"]["NewImage"]["value"] == {
+        "N": "2"
+    }
     assert second["dynamodb"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
     assert isinstance(second["dynamodb"]["ApproximateCreationDateTime"], int)
     assert int(second["dynamodb"]["SequenceNumber"]) > int(first["dynamodb"]["SequenceNumber"])
@@ -233,7 +241,9 @@ def test_stream_batch_item_failures_checkpoint_before_the_first_failure(endpoint
     recorder = Recorder()
     failed_once: set[str] = set()
 
-    @app.on_dynamodb_record(stream_arn="${aws_dynamodb_table.things.stream_arn}", batch_size=10, starting_position="TRIM_HORIZON")
+    @app.on_dynamodb_record(
+        stream_arn="${aws_dynamodb_table.things.stream_arn}", batch_size=10, starting_position="TRIM_HORIZON"
+    )
     def on_things(event: Any) -> dict[str, Any]:
         records = event.to_dict()["Records"]
         recorder.add(records)
@@ -259,7 +269,9 @@ def test_stream_gives_up_after_the_retry_limit_and_moves_on(endpoint: str) -> No
     app = Chalice(app_name="demo")
     recorder = Recorder()
 
-    @app.on_dynamodb_record(stream_arn="${aws_dynamodb_table.things.stream_arn}", batch_size=1, starting_position="TRIM_HORIZON")
+    @app.on_dynamodb_record(
+        stream_arn="${aws_dynamodb_table.things.stream_arn}", batch_size=1, starting_position="TRIM_HORIZON"
+    )
     def on_things(event: Any) -> None:
         records = event.to_dict()["Records"]
         recorder.add(records)
@@ -352,8 +364,14 @@ def test_sqs_partial_batch_failure_keeps_only_the_failed_messages(endpoint: str)
     send(endpoint, queue, "good-1", "bad", "good-2")
     runtime = run(app, endpoint, {}, {"jobs": queue})
     try:
-        wait_for(lambda: any(r["body"] == "bad" and r["attributes"]["ApproximateReceiveCount"] == "2"
-                             for call in recorder.calls for r in call), timeout=8)
+        wait_for(
+            lambda: any(
+                r["body"] == "bad" and r["attributes"]["ApproximateReceiveCount"] == "2"
+                for call in recorder.calls
+                for r in call
+            ),
+            timeout=8,
+        )
         wait_for(lambda: queue_depth(endpoint, queue) == 0)
     finally:
         runtime.stop()

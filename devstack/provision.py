@@ -1,0 +1,198 @@
+"""Provision the emulator from the app's own definitions; safe to run again.
+
+Tables come from `chalicelib.models.ALL_MODELS`, queues and topics from `chalicelib.resources`,
+physical names from the `local` stage of `.chalice/config.json`. The process environment must
+already point at the emulator (`env.apply_environment`) because the models read it on import.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from devstack.env import stage_environment
+from devstack.runtime import aws_client
+
+log = logging.getLogger("devstack.provision")
+
+USER_POOL_NAME = "stockroom-local"
+APP_CLIENT_NAME = "stockroom-web"
+ADMIN_GROUP = "admin"
+DEMO_PASSWORD = "Stockroom-demo-1"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    password: str
+    groups: tuple[str, ...] = ()
+
+
+DEMO_USERS = (
+    DemoUser("admin@example.com", DEMO_PASSWORD, (ADMIN_GROUP,)),
+    DemoUser("customer@example.com", DEMO_PASSWORD),
+)
+
+
+@dataclass
+class Provisioned:
+    user_pool_id: str
+    client_id: str
+    jwks_url: str
+    tables: dict[str, str] = field(default_factory=dict)  # Terraform key -> physical name
+    queues: dict[str, str] = field(default_factory=dict)  # Terraform key -> physical name
+    users: list[DemoUser] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _last_segment(value: str) -> str:
+    """Physical name from a queue URL (`.../<name>`) or topic ARN (`...:<name>`)."""
+    return value.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+
+
+def local_names() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """(tables, queues, topics): Terraform key -> physical name in the local stage."""
+    from chalicelib import models, resources
+
+    stage = stage_environment()
+    refs = [m.Meta.ref for m in models.ALL_MODELS]  # type: ignore[attr-defined]
+    tables = {ref.key: stage[ref.env] for ref in refs}
+    queues = {q.key: _last_segment(stage[q.env]) for q in resources.QUEUES}
+    topics = {t.key: _last_segment(stage[t.env]) for t in resources.TOPICS}
+    return tables, queues, topics
+
+
+def provision(endpoint: str) -> Provisioned:
+    from chalicelib import models, resources
+
+    tables, queues, topics = local_names()
+    for model in models.ALL_MODELS:
+        models.create_table(model)
+
+    sns, sqs = aws_client("sns", endpoint), aws_client("sqs", endpoint)
+    topic_arns = {key: sns.create_topic(Name=name)["TopicArn"] for key, name in topics.items()}  # idempotent
+    for queue in resources.QUEUES:
+        name = queues[queue.key]
+        dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+        dlq_arn = _queue_arn(sqs, dlq_url)
+        redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queue.max_receive_count})
+        attributes = {"VisibilityTimeout": str(queue.visibility_timeout), "RedrivePolicy": redrive}
+        try:
+            url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        except sqs.exceptions.QueueNameExists:  # exists with other attributes: bring it in line
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+        arn = _queue_arn(sqs, url)
+        sources = [topic_arns[key] for key in queue.subscribes_to]
+        if sources:
+            sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(_queue_policy(arn, sources))})
+        for topic_arn in sources:
+            existing = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+            if not any(s["Protocol"] == "sqs" and s["Endpoint"] == arn for s in existing):
+                # Raw message delivery stays off: consumers unwrap the SNS envelope, as in prod.
+                sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
+
+    stage = stage_environment()
+    aws_client("ses", endpoint).verify_email_identity(EmailAddress=stage["SENDER_EMAIL"])
+
+    pool_id, client_id = _cognito(endpoint)
+    log.info(
+        "provisioned %d tables, %d queues, %d topics, user pool %s", len(tables), len(queues), len(topics), pool_id
+    )
+    return Provisioned(
+        user_pool_id=pool_id,
+        client_id=client_id,
+        jwks_url=f"{endpoint}/{pool_id}/.well-known/jwks.json",
+        tables=tables,
+        queues=queues,
+        users=list(DEMO_USERS),
+    )
+
+
+def _queue_arn(sqs: Any, url: str) -> str:
+    return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+
+
+def _queue_policy(queue_arn: str, topic_arns: list[str]) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "topics",
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arns}},
+            }
+        ],
+    }
+
+
+def _cognito(endpoint: str) -> tuple[str, str]:
+    idp = aws_client("cognito-idp", endpoint)
+    pools = idp.list_user_pools(MaxResults=60)["UserPools"]
+    pool_id = next((p["Id"] for p in pools if p["Name"] == USER_POOL_NAME), None)
+    if pool_id is None:
+        pool_id = idp.create_user_pool(
+            PoolName=USER_POOL_NAME,
+            Policies={
+                "PasswordPolicy": {
+                    "MinimumLength": 12,
+                    "RequireUppercase": True,
+                    "RequireLowercase": True,
+                    "RequireNumbers": True,
+                    "RequireSymbols": False,
+                }
+            },
+            UsernameAttributes=["email"],
+            AutoVerifiedAttributes=["email"],
+            AdminCreateUserConfig={"AllowAdminCreateUserOnly": False},  # customers sign themselves up
+        )["UserPool"]["Id"]
+    clients = idp.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
+    client_id = next((c["ClientId"] for c in clients if c["ClientName"] == APP_CLIENT_NAME), None)
+    if client_id is None:
+        client_id = idp.create_user_pool_client(
+            UserPoolId=pool_id,
+            ClientName=APP_CLIENT_NAME,
+            GenerateSecret=False,
+            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        )["UserPoolClient"]["ClientId"]
+    groups = {g["GroupName"] for g in idp.list_groups(UserPoolId=pool_id)["Groups"]}
+    if ADMIN_GROUP not in groups:
+        idp.create_group(UserPoolId=pool_id, GroupName=ADMIN_GROUP, Description="Shop staff")
+    for user in DEMO_USERS:
+        try:
+            idp.admin_create_user(
+                UserPoolId=pool_id,
+                Username=user.email,
+                UserAttributes=[{"Name": "email", "Value": user.email}, {"Name": "email_verified", "Value": "true"}],
+                MessageAction="SUPPRESS",
+            )
+        except idp.exceptions.UsernameExistsException:
+            pass
+        idp.admin_set_user_password(UserPoolId=pool_id, Username=user.email, Password=user.password, Permanent=True)
+        for group in user.groups:
+            idp.admin_add_user_to_group(UserPoolId=pool_id, Username=user.email, GroupName=group)
+    return str(pool_id), str(client_id)
+
+
+def app_environment(endpoint: str, provisioned: Provisioned) -> dict[str, str]:
+    """What the app needs beyond config.json: the Cognito pool, known only once provisioned."""
+    return {
+        "COGNITO_USER_POOL_ID": provisioned.user_pool_id,
+        "COGNITO_CLIENT_ID": provisioned.client_id,
+        "COGNITO_JWKS_URL": provisioned.jwks_url,
+    }
+
+
+def sign_in(endpoint: str, client_id: str, email: str, password: str) -> dict[str, Any]:
+    """InitiateAuth (USER_PASSWORD_AUTH) through the emulator: the AuthenticationResult."""
+    result = aws_client("cognito-idp", endpoint).initiate_auth(
+        ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={"USERNAME": email, "PASSWORD": password}
+    )
+    return dict(result["AuthenticationResult"])
