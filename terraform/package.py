@@ -60,13 +60,13 @@ def complete(template: dict[str, Any], app_name: str, stage: str) -> dict[str, A
     log_groups = resources.setdefault("aws_cloudwatch_log_group", {})
     for key, function in functions.items():
         log_groups[key] = {
-            "name": "/aws/lambda/%s" % function["function_name"],
+            "name": "/aws/lambda/{}".format(function["function_name"]),
             "retention_in_days": LOG_RETENTION,
             "kms_key_id": PLATFORM_KEY,
         }
         depends_on = function.setdefault("depends_on", [])
-        if "aws_cloudwatch_log_group.%s" % key not in depends_on:
-            depends_on.append("aws_cloudwatch_log_group.%s" % key)
+        if f"aws_cloudwatch_log_group.{key}" not in depends_on:
+            depends_on.append(f"aws_cloudwatch_log_group.{key}")
         function["kms_key_arn"] = PLATFORM_KEY
     # function key => function name, for the alarms and dashboard in observability.tf.
     t.setdefault("locals", {})["chalice_functions"] = {k: f["function_name"] for k, f in functions.items()}
@@ -85,7 +85,7 @@ def complete(template: dict[str, Any], app_name: str, stage: str) -> dict[str, A
     # Chalice names a schedule rule after its handler only: two stages (or apps) in one account
     # would fight over "reconcile_stock-event".
     for key, rule in resources.get("aws_cloudwatch_event_rule", {}).items():
-        rule["name"] = ("%s-%s-%s" % (app_name, stage, key))[:64]
+        rule["name"] = (f"{app_name}-{stage}-{key}")[:64]
 
     _complete_rest_api(t, resources)
     return t
@@ -104,7 +104,7 @@ def _complete_rest_api(t: dict[str, Any], resources: dict[str, Any]) -> None:
                 "arn:${data.aws_partition.chalice.partition}:apigateway:${data.aws_region.chalice.name}"
                 ":lambda:path/2015-03-31/functions/arn:${data.aws_partition.chalice.partition}:lambda:"
                 "${data.aws_region.chalice.name}:${data.aws_caller_identity.chalice.account_id}"
-                ":function:%s/invocations" % name
+                f":function:{name}/invocations"
             )
 
         t["locals"]["chalice_api_swagger"] = _INVOKE_ARN.sub(literal, swagger)
@@ -119,9 +119,9 @@ def _complete_rest_api(t: dict[str, Any], resources: dict[str, Any]) -> None:
         deployment.pop("stage_description", None)
         deployment["description"] = "Chalice API"
         deployment["triggers"] = {"redeployment": "${md5(local.chalice_api_swagger)}"}
-        deployment["depends_on"] = sorted("aws_lambda_function.%s" % f for f in functions if f == "api_handler")
+        deployment["depends_on"] = sorted(f"aws_lambda_function.{f}" for f in functions if f == "api_handler")
         for output in t.get("output", {}).values():
-            if output.get("value") == "${aws_api_gateway_deployment.%s.invoke_url}" % key:
+            if output.get("value") == f"${{aws_api_gateway_deployment.{key}.invoke_url}}":
                 output["value"] = "${aws_api_gateway_stage.api.invoke_url}"
 
 
@@ -137,7 +137,8 @@ def is_stream_mapping(mapping: dict[str, Any]) -> bool:
 
 def slim_layer(src: Path, dest: Path) -> None:
     """Copy the managed layer zip without the packages the Lambda runtime already provides."""
-    pattern = re.compile(r"^python/lib/python3\.\d+/site-packages/(%s)([-_.][^/]*)?/" % "|".join(RUNTIME_PROVIDED))
+    packages = "|".join(RUNTIME_PROVIDED)
+    pattern = re.compile(rf"^python/lib/python3\.\d+/site-packages/({packages})([-_.][^/]*)?/")
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
         for item in zin.infolist():
             if pattern.match(item.filename):
@@ -153,9 +154,22 @@ def run_chalice_package(stage: str, build_dir: Path) -> None:
         env["AWS_ACCESS_KEY_ID"] = "packaging"
         env["AWS_SECRET_ACCESS_KEY"] = "packaging"
     subprocess.run(
-        [sys.executable, "-c", "from chalice.cli import main; main()", "--project-dir", str(ROOT),
-         "package", "--pkg-format", "terraform", "--stage", stage, str(build_dir)],
-        check=True, env=env, cwd=ROOT,
+        [
+            sys.executable,
+            "-c",
+            "from chalice.cli import main; main()",
+            "--project-dir",
+            str(ROOT),
+            "package",
+            "--pkg-format",
+            "terraform",
+            "--stage",
+            stage,
+            str(build_dir),
+        ],
+        check=True,
+        env=env,
+        cwd=ROOT,
     )
 
 
@@ -175,7 +189,11 @@ def package(out: Path, stage: str = "prod") -> dict[str, int]:
             raw_layer = (build / "layer-deployment.zip").stat().st_size
         else:
             raw_layer = 0
-    sizes = {name: (out / name).stat().st_size for name in ("chalice.tf.json", "deployment.zip", "layer-deployment.zip") if (out / name).exists()}
+    sizes = {
+        name: (out / name).stat().st_size
+        for name in ("chalice.tf.json", "deployment.zip", "layer-deployment.zip")
+        if (out / name).exists()
+    }
     sizes["layer-deployment.zip (before slimming)"] = raw_layer
     return sizes
 
@@ -186,16 +204,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", default="prod")
     args = parser.parse_args(argv)
     sizes = package(args.out, args.stage)
-    print("Packaged into %s:" % args.out)
+    print(f"Packaged into {args.out}:")
     for name, size in sizes.items():
-        print("  %-40s %10s" % (name, _human(size)))
+        print(f"  {name:<40} {_human(size):>10}")
     return 0
 
 
 def _human(size: int) -> str:
     for unit in ("B", "KiB", "MiB"):
         if size < 1024 or unit == "MiB":
-            return "%.1f %s" % (size, unit) if unit != "B" else "%d B" % size
+            return f"{size:.1f} {unit}" if unit != "B" else f"{size} B"
         size /= 1024  # type: ignore[assignment]
     return str(size)
 

@@ -27,9 +27,22 @@ pytestmark = pytest.mark.skipif(
 
 def run_checkov(directory: Path) -> list[dict[str, Any]]:
     result = subprocess.run(
-        [str(CHECKOV), "-d", str(directory), "--config-file", str(ROOT / ".checkov.yaml"),
-         "--external-checks-dir", str(ROOT / "terraform" / "checkov"), "-o", "json"],
-        capture_output=True, text=True, timeout=300, cwd=directory,
+        [
+            str(CHECKOV),
+            "-d",
+            str(directory),
+            "--config-file",
+            str(ROOT / ".checkov.yaml"),
+            "--external-checks-dir",
+            str(ROOT / "terraform" / "checkov"),
+            "-o",
+            "json",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=directory,
     )
     assert result.returncode in (0, 1), result.stderr[-3000:]
     reports = json.loads(result.stdout)
@@ -39,7 +52,8 @@ def run_checkov(directory: Path) -> list[dict[str, Any]]:
 def failures(reports: list[dict[str, Any]]) -> list[str]:
     return [
         f"{c['check_id']} {c['resource']} ({c['file_path']}): {c['check_name']}"
-        for r in reports for c in r.get("results", {}).get("failed_checks", [])
+        for r in reports
+        for c in r.get("results", {}).get("failed_checks", [])
     ]
 
 
@@ -60,8 +74,10 @@ def test_checkov_custom_policies_fail_on_a_broken_copy(module_dir: Path, tmp_pat
     broken = tmp_path / "broken"
     shutil.copytree(module_dir, broken)
     edits = {
-        "cognito.tf": [("minimum_length                   = 12", "minimum_length                   = 8"),
-                       ('mfa_configuration        = "OPTIONAL"', 'mfa_configuration        = "OFF"')],
+        "cognito.tf": [
+            ("minimum_length                   = 12", "minimum_length                   = 8"),
+            ('mfa_configuration        = "OPTIONAL"', 'mfa_configuration        = "OFF"'),
+        ],
         "dynamodb.tf": [("deletion_protection_enabled = true", "deletion_protection_enabled = false")],
         "sqs.tf": [(re.compile(r"\n  redrive_policy = jsonencode\(\{.*?\n  \}\)\n", re.S), "\n")],
     }
@@ -73,7 +89,7 @@ def test_checkov_custom_policies_fail_on_a_broken_copy(module_dir: Path, tmp_pat
             text = changed
         (broken / name).write_text(text)
     failed = {line.split()[0] for line in failures(run_checkov(broken))}
-    assert CUSTOM <= failed, f"custom policies that did not fail: {CUSTOM - failed}"
+    assert failed >= CUSTOM, f"custom policies that did not fail: {CUSTOM - failed}"
 
 
 def test_every_skip_says_why() -> None:
@@ -85,4 +101,6 @@ def test_every_skip_says_why() -> None:
     for tf in (ROOT / "terraform").glob("*.tf"):
         for line in tf.read_text().splitlines():
             if "checkov:skip=" in line:
-                assert re.search(r"checkov:skip=CKV\w+:\S.{20,}", line), f"{tf.name}: skip without a reason: {line.strip()}"
+                assert re.search(r"checkov:skip=CKV\w+:\S.{20,}", line), (
+                    f"{tf.name}: skip without a reason: {line.strip()}"
+                )

@@ -158,7 +158,9 @@ def test_mapping_check_catches_missing_stream_settings(module: Module, field: st
 
 def test_mapping_check_catches_sqs_without_partial_failures_or_short_visibility(module: Module) -> None:
     m = broken(module)
-    sqs = next(v for v in m.resources["aws_lambda_event_source_mapping"].values() if "aws_sqs_queue." in v["event_source_arn"])
+    sqs = next(
+        v for v in m.resources["aws_lambda_event_source_mapping"].values() if "aws_sqs_queue." in v["event_source_arn"]
+    )
     sqs.pop("function_response_types")
     m.resources["aws_lambda_function"]["send_alert_emails"]["timeout"] = 300
     problems = "\n".join(tfmodule.check_event_source_mappings(m))
@@ -187,10 +189,9 @@ def test_no_unexplained_iam_wildcards(module: Module) -> None:
 
 
 def test_iam_wildcard_check_catches_star_grants(module: Module) -> None:
-    statements = _statements(module) + [
-        ("aws_iam_role_policy.x", {"Sid": "Lazy", "Effect": "Allow", "Action": "dynamodb:*", "Resource": "arn:aws:dynamodb:::table/x"}),
-        ("aws_iam_role_policy.y", {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}),
-    ]
+    lazy = {"Sid": "Lazy", "Effect": "Allow", "Action": "dynamodb:*", "Resource": "arn:aws:dynamodb:::table/x"}
+    anywhere = {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}
+    statements = [*_statements(module), ("aws_iam_role_policy.x", lazy), ("aws_iam_role_policy.y", anywhere)]
     problems = tfmodule.check_iam_wildcards(statements, WILDCARD_REASONS)
     assert len(problems) == 2
 
@@ -221,7 +222,7 @@ def test_policies_cover_logs_and_event_sources(module: Module) -> None:
     """Each role writes its own log group, reads its event source and reaches its failure queue."""
     for key in module.resources["aws_lambda_function"]:
         grants = _grants(module, key)
-        assert _granted(grants, "logs:PutLogEvents", "${aws_cloudwatch_log_group.%s.arn}:*" % key), key
+        assert _granted(grants, "logs:PutLogEvents", f"${{aws_cloudwatch_log_group.{key}.arn}}:*"), key
         assert _granted(grants, "xray:PutTraceSegments", "*"), key
     for mapping in module.resources["aws_lambda_event_source_mapping"].values():
         key = tfmodule._function_key(mapping["function_name"])
@@ -233,8 +234,13 @@ def test_policies_cover_logs_and_event_sources(module: Module) -> None:
                 assert _granted(grants, action, arn), (key, action)
         else:
             table = arn.split(".")[1]
-            for action in ("dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream", "dynamodb:ListStreams"):
-                assert _granted(grants, action, "${aws_dynamodb_table.%s.arn}/stream/*" % table), (key, action)
+            for action in (
+                "dynamodb:GetRecords",
+                "dynamodb:GetShardIterator",
+                "dynamodb:DescribeStream",
+                "dynamodb:ListStreams",
+            ):
+                assert _granted(grants, action, f"${{aws_dynamodb_table.{table}.arn}}/stream/*"), (key, action)
             destination = mapping["destination_config"]["on_failure"]["destination_arn"]
             assert _granted(grants, "sqs:SendMessage", destination), key
 
@@ -260,14 +266,26 @@ def test_version_constraints_accept_the_generated_runtime(module: Module) -> Non
 def test_version_check_catches_chalice_defaults_and_old_providers(module: Module, packaged: Any) -> None:
     m = broken(module)
     # What Chalice writes, left in place next to versions.tf:
-    m.terraform.append(("chalice.tf.json", {"required_version": ">= 0.12.26, < 1.4.0", "required_providers": {"aws": {"version": ">= 3.61.0, < 5"}}}))
+    m.terraform.append(
+        (
+            "chalice.tf.json",
+            {"required_version": ">= 0.12.26, < 1.4.0", "required_providers": {"aws": {"version": ">= 3.61.0, < 5"}}},
+        )
+    )
     problems = "\n".join(tfmodule.check_versions(m, MIN_PROVIDER_FOR_RUNTIME))
     assert "required_providers must be declared exactly once" in problems
     assert "rejects current Terraform" in problems
     m = broken(module)
-    m.terraform = [("versions.tf", {"required_version": ">= 1.5.0", "required_providers": {"aws": {"version": ">= 5.0.0, < 6.0.0"}}})]
+    m.terraform = [
+        (
+            "versions.tf",
+            {"required_version": ">= 1.5.0", "required_providers": {"aws": {"version": ">= 5.0.0, < 6.0.0"}}},
+        )
+    ]
     assert any("rejects runtime python3.11" in p for p in tfmodule.check_versions(m, MIN_PROVIDER_FOR_RUNTIME))
-    m.terraform = [("versions.tf", {"required_version": ">= 1.5.0", "required_providers": {"aws": {"version": ">= 5.31.0"}}})]
+    m.terraform = [
+        ("versions.tf", {"required_version": ">= 1.5.0", "required_providers": {"aws": {"version": ">= 5.31.0"}}})
+    ]
     assert any("allows 6.x" in p for p in tfmodule.check_versions(m, MIN_PROVIDER_FOR_RUNTIME))
 
 

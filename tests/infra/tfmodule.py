@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import hcl2
 
@@ -48,7 +49,11 @@ def _unquote(value: Any) -> Any:
     if isinstance(value, list):
         return [_unquote(v) for v in value]
     if isinstance(value, dict):
-        return {_unquote(k): _unquote(v) for k, v in value.items() if k not in ("__is_block__", "__comments__", "__inline_comments__")}
+        return {
+            _unquote(k): _unquote(v)
+            for k, v in value.items()
+            if k not in ("__is_block__", "__comments__", "__inline_comments__")
+        }
     return value
 
 
@@ -203,7 +208,9 @@ def check_tables(module: Module, schemas: list[dict[str, Any]]) -> list[str]:
         actual = table_in_terraform(body)
         for aspect in ("attributes", "key_schema", "global_secondary_indexes", "stream_view_type", "ttl_attribute"):
             if actual[aspect] != schema[aspect]:
-                problems.append(f"aws_dynamodb_table.{schema['key']}: {aspect} {actual[aspect]!r} != model {schema[aspect]!r}")
+                problems.append(
+                    f"aws_dynamodb_table.{schema['key']}: {aspect} {actual[aspect]!r} != model {schema[aspect]!r}"
+                )
         if body.get("billing_mode") != "PAY_PER_REQUEST":
             problems.append(f"aws_dynamodb_table.{schema['key']}: billing_mode is not PAY_PER_REQUEST")
         if body.get("deletion_protection_enabled") not in (True, "true"):
@@ -253,16 +260,19 @@ def check_queues(module: Module, queues: list[Any]) -> list[str]:
             problems.append(f"aws_sqs_queue.{q.key}: visibility timeout below {q.visibility_timeout}s")
         for topic in q.subscribes_to:
             subs = [
-                s for s in module.resources.get("aws_sns_topic_subscription", {}).values()
-                if s.get("topic_arn") == "${aws_sns_topic.%s.arn}" % topic
-                and s.get("endpoint") == "${aws_sqs_queue.%s.arn}" % q.key and s.get("protocol") == "sqs"
+                s
+                for s in module.resources.get("aws_sns_topic_subscription", {}).values()
+                if s.get("topic_arn") == f"${{aws_sns_topic.{topic}.arn}}"
+                and s.get("endpoint") == f"${{aws_sqs_queue.{q.key}.arn}}"
+                and s.get("protocol") == "sqs"
             ]
             if not subs:
                 problems.append(f"aws_sqs_queue.{q.key} is not subscribed to aws_sns_topic.{topic}")
             elif any(s.get("raw_message_delivery") in (True, "true") for s in subs):
                 problems.append(f"aws_sqs_queue.{q.key}: raw message delivery is on (consumers expect the envelope)")
         if q.subscribes_to and not any(
-            p.get("queue_url") == "${aws_sqs_queue.%s.id}" % q.key for p in module.resources.get("aws_sqs_queue_policy", {}).values()
+            p.get("queue_url") == f"${{aws_sqs_queue.{q.key}.id}}"
+            for p in module.resources.get("aws_sqs_queue_policy", {}).values()
         ):
             problems.append(f"aws_sqs_queue.{q.key}: no queue policy lets its topics send")
     for name, body in sqs.items():
@@ -291,7 +301,9 @@ def check_dlq_alarms(module: Module) -> list[str]:
     """Every dead-letter queue is in local.dead_letter_queues, which the alarm iterates."""
     alarmed = str(module.locals.get("dead_letter_queues", ""))
     alarm = module.resource("aws_cloudwatch_metric_alarm", "dlq_messages") or {}
-    problems = [] if "dead_letter_queues" in str(alarm.get("for_each", "")) else ["no alarm iterates local.dead_letter_queues"]
+    problems = (
+        [] if "dead_letter_queues" in str(alarm.get("for_each", "")) else ["no alarm iterates local.dead_letter_queues"]
+    )
     for name, body in module.resources.get("aws_sqs_queue", {}).items():
         if _is_dlq(name, body) and f"aws_sqs_queue.{name}.name" not in alarmed:
             problems.append(f"aws_sqs_queue.{name}: dead-letter queue without an alarm")
@@ -306,7 +318,7 @@ def check_log_groups(module: Module) -> list[str]:
     groups = module.resources.get("aws_cloudwatch_log_group", {})
     by_name = {g.get("name"): key for key, g in groups.items()}
     for key, function in module.resources.get("aws_lambda_function", {}).items():
-        wanted = "/aws/lambda/%s" % function["function_name"]
+        wanted = "/aws/lambda/{}".format(function["function_name"])
         group = by_name.get(wanted)
         if group is None:
             problems.append(f"aws_lambda_function.{key}: no log group named {wanted}")
@@ -314,7 +326,9 @@ def check_log_groups(module: Module) -> list[str]:
         if not groups[group].get("retention_in_days"):
             problems.append(f"aws_cloudwatch_log_group.{group}: no retention")
         if f"aws_cloudwatch_log_group.{group}" not in function.get("depends_on", []):
-            problems.append(f"aws_lambda_function.{key}: does not depend on its log group (Lambda would create it first)")
+            problems.append(
+                f"aws_lambda_function.{key}: does not depend on its log group (Lambda would create it first)"
+            )
     return problems
 
 
@@ -338,7 +352,9 @@ def check_event_source_mappings(module: Module) -> list[str]:
             if queue and queue.group(1) in sqs and function:
                 visibility = int(sqs[queue.group(1)].get("visibility_timeout_seconds", 30))
                 if visibility < 6 * int(function.get("timeout", 3)):
-                    problems.append(f"{key}: queue visibility {visibility}s < 6 x function timeout {function.get('timeout')}s")
+                    problems.append(
+                        f"{key}: queue visibility {visibility}s < 6 x function timeout {function.get('timeout')}s"
+                    )
         elif "starting_position" in mapping:
             if mapping.get("bisect_batch_on_function_error") is not True:
                 problems.append(f"{key}: bisect_batch_on_function_error is not on")
@@ -348,7 +364,9 @@ def check_event_source_mappings(module: Module) -> list[str]:
             age = mapping.get("maximum_record_age_in_seconds")
             if not isinstance(age, int) or not 60 <= age <= 604800:
                 problems.append(f"{key}: maximum_record_age_in_seconds must be a bound (60-604800), got {age!r}")
-            destination = _single(_single(mapping.get("destination_config", {})).get("on_failure", {})).get("destination_arn", "")
+            destination = _single(_single(mapping.get("destination_config", {})).get("on_failure", {})).get(
+                "destination_arn", ""
+            )
             target = _ARN_OF_QUEUE.search(str(destination))
             if not target or target.group(1) not in sqs:
                 problems.append(f"{key}: no on-failure SQS destination declared in Terraform")
@@ -381,15 +399,18 @@ def policy_statements(module: Module) -> Iterator[tuple[str, Block]]:
                     yield f"{rtype}.{name}", s
     for name, body in module.data.get("aws_iam_policy_document", {}).items():
         for s in body.get("statement", []):
-            yield f"data.aws_iam_policy_document.{name}", {
-                "Sid": s.get("sid"),
-                "Effect": s.get("effect", "Allow"),
-                "Action": s.get("actions", []),
-                "Resource": s.get("resources", []),  # none: a trust policy (the role itself)
-                "NotAction": s.get("not_actions"),
-                "NotResource": s.get("not_resources"),
-                "Principal": s.get("principals"),
-            }
+            yield (
+                f"data.aws_iam_policy_document.{name}",
+                {
+                    "Sid": s.get("sid"),
+                    "Effect": s.get("effect", "Allow"),
+                    "Action": s.get("actions", []),
+                    "Resource": s.get("resources", []),  # none: a trust policy (the role itself)
+                    "NotAction": s.get("not_actions"),
+                    "NotResource": s.get("not_resources"),
+                    "Principal": s.get("principals"),
+                },
+            )
 
 
 def _as_list(value: Any) -> list[str]:
@@ -408,9 +429,14 @@ def check_iam_wildcards(statements: list[tuple[str, Block]], reasons: dict[str, 
             problems.append(f"{where}: {s.get('Sid')!r} uses NotAction/NotResource")
             continue
         wild_actions = [a for a in _as_list(s.get("Action")) if "*" in a]
-        wild_resources = [r for r in _as_list(s.get("Resource")) if r == "*" or re.fullmatch(r"arn:[^:]*:[^:]*:[^:]*:[^:]*:\*", r)]
+        wild_resources = [
+            r for r in _as_list(s.get("Resource")) if r == "*" or re.fullmatch(r"arn:[^:]*:[^:]*:[^:]*:[^:]*:\*", r)
+        ]
         if (wild_actions or wild_resources) and not reasons.get(s.get("Sid") or ""):
-            problems.append(f"{where}: statement {s.get('Sid')!r} grants {wild_actions or wild_resources} without a reason in terraform/iam_wildcards.json")
+            problems.append(
+                f"{where}: statement {s.get('Sid')!r} grants {wild_actions or wild_resources}"
+                " without a reason in terraform/iam_wildcards.json"
+            )
     return problems
 
 
@@ -433,7 +459,7 @@ def allows(constraint: str, version: str) -> bool:
         if op == "~>":
             parts = raw.split(".")
             upper = tuple(int(p) for p in parts[:-1])
-            upper = upper[:-1] + (upper[-1] + 1,) if len(parts) > 1 else (10**9,)
+            upper = (*upper[:-1], upper[-1] + 1) if len(parts) > 1 else (10**9,)
             ok = v >= c and v[: len(upper)] < upper
         else:
             ok = {"=": v == c, "!=": v != c, ">": v > c, ">=": v >= c, "<": v < c, "<=": v <= c}[op]
@@ -446,7 +472,9 @@ def check_versions(module: Module, min_provider_for_runtime: dict[str, str]) -> 
     problems = []
     blocks_with_providers = [(f, b) for f, b in module.terraform if b.get("required_providers")]
     if len(blocks_with_providers) != 1:
-        problems.append(f"required_providers must be declared exactly once, found in {[f for f, _ in blocks_with_providers]}")
+        problems.append(
+            f"required_providers must be declared exactly once, found in {[f for f, _ in blocks_with_providers]}"
+        )
     required_versions = [b["required_version"] for _, b in module.terraform if b.get("required_version")]
     for constraint in required_versions:
         if not (allows(constraint, "1.5.0") and allows(constraint, "1.9.8")):
@@ -458,7 +486,7 @@ def check_versions(module: Module, min_provider_for_runtime: dict[str, str]) -> 
         providers = _single(block["required_providers"])
         aws = _single(providers.get("aws", {})).get("version")
     if not aws:
-        return problems + ["no AWS provider version constraint"]
+        return [*problems, "no AWS provider version constraint"]
     if allows(aws, "6.0.0"):
         problems.append(f"AWS provider {aws!r} allows 6.x, which removed arguments Chalice's API resources use")
     if not allows(aws, "5.99.0"):
@@ -474,5 +502,7 @@ def check_versions(module: Module, min_provider_for_runtime: dict[str, str]) -> 
         older = _version(minimum)
         below = ".".join(str(p) for p in (older[0], older[1] - 1, 99)) if older[1] else f"{older[0] - 1}.99.0"
         if allows(aws, below):
-            problems.append(f"AWS provider {aws!r} allows {below}, which rejects runtime {runtime} (needs >= {minimum})")
+            problems.append(
+                f"AWS provider {aws!r} allows {below}, which rejects runtime {runtime} (needs >= {minimum})"
+            )
     return problems
