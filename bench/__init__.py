@@ -1,0 +1,1 @@
+"""Benchmarks that print figures (`make bench`). Not timed tests: nothing here passes or fails."""

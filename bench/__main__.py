@@ -1,0 +1,212 @@
+"""`make bench`: Stockroom's figures.
+
+1. Cold import of app.py against a bare `import boto3` (ratio of medians over fresh processes).
+2. DynamoDB requests per POST /inventory-order (botocore event hooks, moto in-process).
+3. Orders per second and p50/p99 latency of POST /inventory-order through the devstack
+   (moto server + `chalice local`) with 16 concurrent clients.
+
+Run one with `python -m bench cold|requests|throughput`. Figures are printed and saved to
+`bench/results/latest.json` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+PROJECT = Path(__file__).resolve().parent.parent
+RESULTS = PROJECT / "bench" / "results"
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+def _local_env() -> dict[str, str]:
+    sys.path.insert(0, str(PROJECT))
+    from devstack.env import REGION, stage_environment
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(stage_environment("local"))
+    env.update({"AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"})
+    env["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+    return env
+
+
+def cold_import(runs: int = 15) -> dict[str, Any]:
+    """Median time to import a module in a fresh interpreter, app.py vs boto3."""
+    env = _local_env()
+
+    def sample(statement: str) -> float:
+        code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+        out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, env=env, check=True, capture_output=True, text=True)
+        return float(out.stdout.strip().splitlines()[-1])
+
+    # Interleave the two so that machine noise hits both alike; one warm-up each fills the OS cache.
+    sample("import app")
+    sample("import boto3")
+    app_times, boto_times, handler_times = [], [], []
+    for _ in range(runs):
+        app_times.append(sample("import app"))
+        boto_times.append(sample("import boto3"))
+        # What the first request to a catalog route adds: the service modules and PynamoDB models.
+        handler_times.append(sample("import app, chalicelib.catalog, chalicelib.stock, chalicelib.models"))
+    app_median, boto_median = statistics.median(app_times), statistics.median(boto_times)
+    return {
+        "runs": runs,
+        "app_import_ms_median": round(app_median * 1000, 1),
+        "boto3_import_ms_median": round(boto_median * 1000, 1),
+        "ratio_app_to_boto3": round(app_median / boto_median, 2),
+        "app_plus_catalog_services_ms_median": round(statistics.median(handler_times) * 1000, 1),
+        "target_ratio": 1.3,
+    }
+
+
+def requests_per_order(orders: int = 20) -> dict[str, Any]:
+    """DynamoDB requests made by POST /inventory-order, counted on every botocore client."""
+    os.environ.update(_local_env())
+    from chalice.test import Client
+    from moto import mock_aws
+
+    from bench.aws_calls import count_aws_calls
+    from devstack.chalice_patch import patch_local_authorizer
+
+    with mock_aws():
+        from chalicelib import auth
+        from chalicelib.config import reset_settings
+        from devstack.provision import provision
+        from tests.support.tokens import StaticJWKS, mint
+
+        provisioned = provision(None)  # type: ignore[arg-type]  # None: moto's in-process mock
+        os.environ.update(COGNITO_USER_POOL_ID=provisioned.user_pool_id, COGNITO_CLIENT_ID=provisioned.client_id)
+        reset_settings()
+        auth.set_jwks_client(StaticJWKS())
+        issuer = f"https://cognito-idp.us-east-1.amazonaws.com/{provisioned.user_pool_id}"
+        token = mint(issuer=issuer, client_id=provisioned.client_id, groups=["admin"])
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        from app import app
+
+        patch_local_authorizer()
+        with Client(app, stage_name="local") as client:
+            body = {"productId": "BENCH-1", "productName": "Bench", "quantity": 10_000, "threshold": 1}
+            client.http.post("/products", headers=headers, body=json.dumps(body))
+            client.http.post("/inventory-order", headers=headers, body=json.dumps({"productId": "BENCH-1", "quantity": 1}))
+            with count_aws_calls() as calls:
+                for n in range(orders):
+                    response = client.http.post(
+                        "/inventory-order",
+                        headers={**headers, "Idempotency-Key": f"bench-{n}"},
+                        body=json.dumps({"productId": "BENCH-1", "quantity": 1}),
+                    )
+                    assert response.status_code == 201, response.body
+            dynamodb = sum(v for k, v in calls.items() if k.startswith("dynamodb."))
+    return {
+        "orders": orders,
+        "dynamodb_requests_per_order": dynamodb / orders,
+        "by_operation": {k: v / orders for k, v in sorted(calls.items())},
+        "target": 1,
+    }
+
+
+def throughput(clients: int = 16, total: int = 1600, max_seconds: float = 60.0) -> dict[str, Any]:
+    """POST /inventory-order through the whole devstack, `clients` at a time (bounded in count and time)."""
+    sys.path.insert(0, str(PROJECT))
+    from devstack.env import Ports
+    from devstack.provision import sign_in
+    from devstack.stack import Stack
+
+    log = open(os.devnull, "wb")  # noqa: SIM115  # chalice local's request log
+    with Stack(Ports.free(), state_dir=PROJECT / ".devstack" / f"bench-{uuid.uuid4().hex[:6]}", demo=False, api_log=log) as info:
+        admin = next(u for u in info.users if "admin" in u["groups"])
+        token = sign_in(info.aws_url, info.client_id, admin["email"], admin["password"])["IdToken"]
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+        def post(path: str, body: dict[str, Any], extra: dict[str, str] | None = None) -> tuple[int, float]:
+            request = urllib.request.Request(
+                info.api_url + path, data=json.dumps(body).encode(), headers={**headers, **(extra or {})}, method="POST"
+            )
+            start = time.perf_counter()
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    status = response.status
+            except urllib.error.HTTPError as err:
+                status = err.code
+            return status, time.perf_counter() - start
+
+        stock = total + 100
+        status, _ = post("/products", {"productId": "BENCH-T", "productName": "Bench", "quantity": stock, "threshold": 0})
+        assert status == 201, status
+        latencies: list[float] = []
+        statuses: dict[int, int] = {}
+        lock = threading.Lock()
+        remaining = [total]
+        deadline = time.monotonic() + max_seconds
+
+        def worker() -> None:
+            while time.monotonic() < deadline:
+                with lock:
+                    if remaining[0] == 0:
+                        return
+                    remaining[0] -= 1
+                status, seconds = post("/inventory-order", {"productId": "BENCH-T", "quantity": 1})
+                with lock:
+                    latencies.append(seconds)
+                    statuses[status] = statuses.get(status, 0) + 1
+
+        threads = [threading.Thread(target=worker) for _ in range(clients)]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - started
+        with urllib.request.urlopen(f"{info.api_url}/products/BENCH-T", timeout=10) as response:
+            left = json.load(response)["quantity"]
+    log.close()
+    ok = statuses.get(201, 0)
+    return {
+        "clients": clients,
+        "requests": len(latencies),
+        "statuses": statuses,
+        "seconds": round(elapsed, 2),
+        "orders_per_second": round(ok / elapsed, 1),
+        "latency_ms_p50": round(_percentile(latencies, 50) * 1000, 1),
+        "latency_ms_p90": round(_percentile(latencies, 90) * 1000, 1),
+        "latency_ms_p99": round(_percentile(latencies, 99) * 1000, 1),
+        "stock_consistent": left == stock - ok,
+    }
+
+
+BENCHMARKS = {"cold": cold_import, "requests": requests_per_order, "throughput": throughput}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", choices=[*BENCHMARKS, []], help="benchmarks to run (default: all)")
+    args = parser.parse_args()
+    results: dict[str, Any] = {}
+    for name in args.names or list(BENCHMARKS):
+        print(f"== {name}", flush=True)
+        results[name] = BENCHMARKS[name]()
+        for key, value in results[name].items():
+            print(f"   {key:<38} {value}", flush=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
