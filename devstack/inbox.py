@@ -188,6 +188,13 @@ class Inbox:
         entry.message_id, entry.topic_arn, entry.text = message_id, topic_arn, message
         entry.sender, entry.to = topic_arn, [topic_arn.rsplit(":", 1)[-1]]
         entry.attributes = {k: v.get("Value", v) if isinstance(v, dict) else v for k, v in (attributes or {}).items()}
+        try:  # MessageStructure=json: show what a queue or Lambda subscriber receives
+            structure = json.loads(message)
+            if isinstance(structure, dict) and isinstance(structure.get("default"), str):
+                entry.text = structure["default"]
+                entry.attributes["messageStructure"] = "json"
+        except ValueError:
+            pass
         return entry
 
     def _write(self, entry: Entry) -> None:

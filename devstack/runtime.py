@@ -404,9 +404,11 @@ class EventRuntime:
     def invoke(self, name: str, event: dict[str, Any], records: int = 0) -> Invocation:
         """Call a handler as Lambda would; never raises (the outcome is in the Invocation)."""
         context = LambdaContext(f"{self.app.app_name}-{self.stage}-{name}")
+        started = time.monotonic()
         try:
             result = self.app.handler_map[name](event, context)
             invocation = Invocation(name, context.aws_request_id, records, True, result)
+            log.info("%s: %d record(s) handled in %.0f ms", name, records, (time.monotonic() - started) * 1000)
         except Exception as exc:
             log.error("%s failed (%s): %s", name, context.aws_request_id, "".join(traceback.format_exception(exc)))
             invocation = Invocation(name, context.aws_request_id, records, False, error=f"{type(exc).__name__}: {exc}")
@@ -459,35 +461,55 @@ class EventRuntime:
     # DynamoDB streams -------------------------------------------------------------------------
 
     def _stream_loop(self, source: StreamSource) -> None:
+        # Positions, not long-lived iterators: moto rolls a cancelled transaction back by putting
+        # back a deep copy of the table, so an old iterator would go on reading an orphaned copy
+        # of the shard. A fresh iterator per poll always reads the table's current shard.
         streams = aws_client("dynamodbstreams", self.endpoint)
-        iterators: dict[str, str | None] = {}  # shard id -> next iterator (None: shard closed)
-        buffers: dict[str, list[dict[str, Any]]] = {}  # fetched, not yet successfully delivered
+        positions: dict[str, str | None] = {}  # shard id -> last sequence number read (None: none yet)
+        buffers: dict[str, list[dict[str, Any]]] = {}  # read, not yet successfully delivered
         attempts: dict[str, tuple[str, int]] = {}  # shard id -> (first sequence number, attempts)
         last_describe = 0.0
         while not self._stop.is_set():
             if time.monotonic() - last_describe > 5:  # pick up new shards now and then
                 description = streams.describe_stream(StreamArn=source.stream_arn)["StreamDescription"]
                 for shard in description["Shards"]:
-                    if shard["ShardId"] not in iterators:
-                        iterators[shard["ShardId"]] = streams.get_shard_iterator(
-                            StreamArn=source.stream_arn,
-                            ShardId=shard["ShardId"],
-                            ShardIteratorType=source.starting_position,
-                        )["ShardIterator"]
+                    if shard["ShardId"] not in positions:
+                        latest = source.starting_position == "LATEST"
+                        positions[shard["ShardId"]] = (
+                            self._last_sequence(streams, source, shard["ShardId"]) if latest else None
+                        )
                         buffers[shard["ShardId"]] = []
                 last_describe = time.monotonic()
             busy = False
-            for shard_id, iterator in list(iterators.items()):
+            for shard_id, position in list(positions.items()):
                 buffer = buffers[shard_id]
-                if len(buffer) < source.batch_size and iterator:
-                    page = streams.get_records(ShardIterator=iterator, Limit=1000)
-                    iterators[shard_id] = page.get("NextShardIterator")
-                    buffer.extend(stream_record(r, source.stream_arn) for r in page["Records"])
+                if len(buffer) < source.batch_size:
+                    records = self._read_shard(streams, source, shard_id, position)
+                    if records:
+                        positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+                        buffer.extend(stream_record(r, source.stream_arn) for r in records)
                 if buffer:
                     busy = True
                     self._deliver_stream_batch(source, shard_id, buffer, attempts)
             if not busy:
                 self._stop.wait(self.poll_interval)
+
+    @staticmethod
+    def _read_shard(streams: Any, source: StreamSource, shard_id: str, after: str | None) -> list[dict[str, Any]]:
+        where = (
+            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+            if after
+            else {"ShardIteratorType": "TRIM_HORIZON"}
+        )
+        iterator = streams.get_shard_iterator(StreamArn=source.stream_arn, ShardId=shard_id, **where)["ShardIterator"]
+        return list(streams.get_records(ShardIterator=iterator, Limit=1000)["Records"])
+
+    def _last_sequence(self, streams: Any, source: StreamSource, shard_id: str) -> str | None:
+        """Where LATEST starts: after the last record in the shard now."""
+        position = None
+        while records := self._read_shard(streams, source, shard_id, position):
+            position = records[-1]["dynamodb"]["SequenceNumber"]
+        return position
 
     def _deliver_stream_batch(
         self, source: StreamSource, shard_id: str, buffer: list[dict[str, Any]], attempts: dict[str, tuple[str, int]]

@@ -378,3 +378,41 @@ def test_sqs_partial_batch_failure_keeps_only_the_failed_messages(endpoint: str)
     bodies = [r["body"] for call in recorder.calls for r in call]
     assert sorted(bodies) == ["bad", "bad", "good-1", "good-2"]  # only the failed one came back
     assert queue_depth(endpoint, f"{queue}-dlq") == 0
+
+
+def test_stream_keeps_flowing_after_a_cancelled_transaction(endpoint: str) -> None:
+    # moto rolls a cancelled transaction back by restoring a copy of the table (and its stream).
+    table = make_table(endpoint)
+    app = Chalice(app_name="demo")
+    recorder = Recorder()
+
+    @app.on_dynamodb_record(
+        stream_arn="${aws_dynamodb_table.things.stream_arn}", batch_size=10, starting_position="LATEST"
+    )
+    def on_things(event: Any) -> None:
+        recorder.add(event.to_dict()["Records"])
+
+    put(endpoint, table, "before-start")  # LATEST: not delivered
+    runtime = run(app, endpoint, {"things": table}, {})
+    try:
+        time.sleep(0.3)
+        put(endpoint, table, "a")
+        wait_for(lambda: recorder.calls)
+        ddb = aws_client("dynamodb", endpoint)
+        with pytest.raises(ddb.exceptions.TransactionCanceledException):
+            ddb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": table,
+                            "Item": {"id": {"S": "a"}},
+                            "ConditionExpression": "attribute_not_exists(id)",
+                        }
+                    }
+                ]
+            )
+        put(endpoint, table, "b")
+        wait_for(lambda: ["b"] in recorder.ids(stream_id))
+    finally:
+        runtime.stop()
+    assert [i for call in recorder.ids(stream_id) for i in call] == ["a", "b"]
