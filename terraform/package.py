@@ -37,8 +37,9 @@ STREAM_MAX_RECORD_AGE_SECONDS = 6 * 3600
 PLATFORM_KEY = "${aws_kms_key.this.arn}"
 LOG_RETENTION = "${var.log_retention_days}"
 
-# Provided by the Lambda Python runtime; the managed layer need not carry them.
-RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
+# Provided by the Lambda Python runtime; the managed layer need not carry them. urllib3 is here only
+# because botocore pulled it in: the runtime's botocore is paired with the runtime's own.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "urllib3")
 
 _INVOKE_ARN = re.compile(r"\$\{aws_lambda_function\.([A-Za-z0-9_-]+)\.invoke_arn\}")
 
@@ -138,7 +139,7 @@ def is_stream_mapping(mapping: dict[str, Any]) -> bool:
 def slim_layer(src: Path, dest: Path) -> None:
     """Copy the managed layer zip without the packages the Lambda runtime already provides."""
     packages = "|".join(RUNTIME_PROVIDED)
-    pattern = re.compile(rf"^python/lib/python3\.\d+/site-packages/({packages})([-_.][^/]*)?/")
+    pattern = re.compile(rf"^python/lib/python3\.\d+/site-packages/({packages})(-[^/]+\.(?:dist-info|data))?/")
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
         for item in zin.infolist():
             if pattern.match(item.filename):

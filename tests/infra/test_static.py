@@ -293,3 +293,40 @@ def test_constraint_reader() -> None:
     assert tfmodule.allows("~> 5.31", "5.99.0") and not tfmodule.allows("~> 5.31", "6.0.0")
     assert tfmodule.allows("~> 5.31.0", "5.31.9") and not tfmodule.allows("~> 5.31.0", "5.32.0")
     assert not tfmodule.allows(">= 0.12.26, < 1.4.0", "1.5.0")
+
+
+# --- deployment package ---------------------------------------------------------------------
+
+
+def test_code_package_is_small_and_layer_leaves_boto_to_the_runtime(packaged: Any) -> None:
+    import zipfile
+
+    out, sizes = packaged
+    assert sizes["deployment.zip"] < 512 * 1024, "code only: dependencies belong in the managed layer"
+    with zipfile.ZipFile(out / "layer-deployment.zip") as layer:
+        packages = {n.split("/")[4] for n in layer.namelist() if n.count("/") > 4}
+    assert "pynamodb" in packages
+    assert not packages & {"boto3", "botocore", "s3transfer"}
+
+
+def test_slim_layer_drops_only_runtime_packages(tmp_path: Path) -> None:
+    import zipfile
+
+    from terraform.package import slim_layer
+
+    src, dest = tmp_path / "in.zip", tmp_path / "out.zip"
+    site = "python/lib/python3.11/site-packages/"
+    names = [
+        "botocore/__init__.py",
+        "botocore-1.0.dist-info/METADATA",
+        "boto3/x.py",
+        "botocore_extra/x.py",
+        "pynamodb/x.py",
+    ]
+    with zipfile.ZipFile(src, "w") as z:
+        for name in names:
+            z.writestr(site + name, "x")
+    slim_layer(src, dest)
+    with zipfile.ZipFile(dest) as z:
+        kept = {n[len(site) :] for n in z.namelist()}
+    assert kept == {"botocore_extra/x.py", "pynamodb/x.py"}
