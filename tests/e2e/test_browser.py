@@ -7,16 +7,17 @@ so a person can look at what the test saw.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+
+from devstack.stack import StackInfo
+from tests.e2e.conftest import Api
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -42,21 +43,16 @@ pytestmark = [
 # --- fixtures ---------------------------------------------------------------------------------
 
 
-def _get(info: Any, name: str) -> Any:
-    return info[name] if isinstance(info, dict) else getattr(info, name)
-
-
 @pytest.fixture(scope="module")
-def site(stack: Any) -> dict[str, Any]:
+def site(stack: StackInfo) -> dict[str, Any]:
     """URLs and demo accounts from the devstack session fixture (tests/e2e/conftest.py)."""
-    users = _get(stack, "users")
-    admin = next(u for u in users if "admin" in (_get(u, "groups") or ()))
-    customer = next((u for u in users if "admin" not in (_get(u, "groups") or ())), None)
+    admin = next(u for u in stack.users if "admin" in u["groups"])
+    customer = next((u for u in stack.users if "admin" not in u["groups"]), None)
     return {
-        "web": _get(stack, "web_url").rstrip("/"),
-        "api": _get(stack, "api_url").rstrip("/"),
-        "admin": (_get(admin, "email"), _get(admin, "password")),
-        "customer": (_get(customer, "email"), _get(customer, "password")) if customer else None,
+        "web": stack.web_url.rstrip("/"),
+        "api": stack.api_url.rstrip("/"),
+        "admin": (admin["email"], admin["password"]),
+        "customer": (customer["email"], customer["password"]) if customer else None,
     }
 
 
@@ -77,8 +73,14 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     page.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
-    page.on("console", lambda msg: errors.append(f"console.error: {msg.text}")
-            if msg.type == "error" and "Failed to load resource" not in msg.text else None)
+    page.on(
+        "console",
+        lambda msg: (
+            errors.append(f"console.error: {msg.text}")
+            if msg.type == "error" and "Failed to load resource" not in msg.text
+            else None
+        ),
+    )
     page.js_errors = errors  # type: ignore[attr-defined]
     try:
         yield page
@@ -89,6 +91,7 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
 
 def shot(page: Any, name: str, *, full_page: bool = False) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(350)  # let dialog and toast animations settle
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
@@ -104,26 +107,42 @@ def row(page: Any, product_id: str) -> Any:
     return page.locator(f'tr.row[data-product-id="{product_id}"]')
 
 
-def api_product(api: str, product_id: str) -> dict[str, Any]:
-    with urllib.request.urlopen(f"{api}/products/{product_id}", timeout=10) as response:
-        return json.load(response)
+def wait_loaded(page: Any) -> None:
+    """Signed in and the first load of the catalog is on screen (the stack's catalog may be empty)."""
+    expect(page.get_by_role("heading", name="Inventory", exact=True)).to_be_visible()
+    expect(page.locator("#sync-text")).to_contain_text("Live", timeout=TIMEOUT_MS)
+
+
+def seed_product(api: Api, name: str, quantity: int, threshold: int) -> str:
+    """A product made through the API (the e2e stack has no demo data; other tests share it)."""
+    product_id = f"ui-{uuid.uuid4().hex[:10]}"
+    response = api.post("/products", json={"productId": product_id, "productName": name,
+                                           "quantity": quantity, "threshold": threshold, "priceCents": 1999})
+    assert response.status_code == 201, response.text
+    return product_id
+
+
+def api_product(api: Api, product_id: str) -> dict[str, Any]:
+    response = api.get(f"/products/{product_id}")
+    assert response.status_code == 200, response.text
+    return dict(response.json())
 
 
 # --- tests ----------------------------------------------------------------------------------
 
 
-def test_admin_adds_product_orders_and_sees_low_stock(page: Any, site: dict[str, Any]) -> None:
-    web, api = site["web"], site["api"]
+def test_admin_adds_product_orders_and_sees_low_stock(page: Any, site: dict[str, Any], api: Api) -> None:
+    web = site["web"]
     email, password = site["admin"]
+    seed_product(api, "Linen napkins, set of 4", 40, 10)
 
     # The site opens the admin console; signing in shows the live inventory.
     page.goto(f"{web}/")
     expect(page.get_by_role("heading", name="Sign in to your shop")).to_be_visible()
     shot(page, "01-sign-in")
     sign_in(page, web, email, password)
-    expect(page.get_by_role("heading", name="Inventory", exact=True)).to_be_visible()
+    wait_loaded(page)
     expect(page.locator("tr.row").first).to_be_visible()
-    expect(page.locator("#sync-text")).to_contain_text("Live")
     expect(page.locator("#user-email")).to_have_text(email)
     token = page.evaluate("JSON.parse(sessionStorage.getItem('stockroom.session')).idToken")
     assert token.count(".") == 2, "the ID token is kept in sessionStorage"
@@ -240,31 +259,28 @@ def test_admin_adds_product_orders_and_sees_low_stock(page: Any, site: dict[str,
     assert page.evaluate("sessionStorage.getItem('stockroom.session')") is None
 
 
-def test_auto_refresh_shows_changes_made_elsewhere(page: Any, site: dict[str, Any]) -> None:
-    web, api = site["web"], site["api"]
+def test_auto_refresh_shows_changes_made_elsewhere(page: Any, site: dict[str, Any], api: Api) -> None:
+    product_id = seed_product(api, "Beeswax candle", 7, 5)
     email, password = site["admin"]
-    sign_in(page, web, email, password)
-    first = page.locator("tr.row").first
-    expect(first).to_be_visible()
-    product_id = first.get_attribute("data-product-id")
-    before = int(first.locator(".qty").inner_text().replace(",", ""))
-    assert before > 0
+    sign_in(page, site["web"], email, password)
+    wait_loaded(page)
+    line = row(page, product_id)
+    expect(line.locator(".qty")).to_have_text("7")
+    expect(line).not_to_have_class(re.compile(r"\bis-low\b"))
 
-    # Someone else (another admin, a POS) takes one unit through the API.
-    token = page.evaluate("JSON.parse(sessionStorage.getItem('stockroom.session')).idToken")
-    body = json.dumps({"productId": product_id, "quantity": 1}).encode()
-    req = urllib.request.Request(f"{api}/inventory-order", data=body, method="POST", headers={
-        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as response:
-        assert response.status == 201
-
+    # Someone else (another admin, a till) takes 3 units through the API: within a refresh period
+    # or two the row shows 4 and is marked low, without anyone touching the page.
+    response = api.post("/inventory-order", json={"productId": product_id, "quantity": 3})
+    assert response.status_code == 201, response.text
     started = time.monotonic()
-    expect(first.locator(".qty")).to_have_text(f"{before - 1:,}", timeout=12_000)
+    expect(line.locator(".qty")).to_have_text("4", timeout=12_000)
+    expect(line).to_have_class(re.compile(r"\bis-low\b"))
     assert time.monotonic() - started < 12
 
 
-def test_bad_sign_in_and_expired_session(page: Any, site: dict[str, Any]) -> None:
+def test_bad_sign_in_and_expired_session(page: Any, site: dict[str, Any], api: Api) -> None:
     web = site["web"]
+    product_id = seed_product(api, "Stoneware mug", 20, 4)
     email, password = site["admin"]
 
     sign_in(page, web, email, "not-the-password")
@@ -275,7 +291,8 @@ def test_bad_sign_in_and_expired_session(page: Any, site: dict[str, Any]) -> Non
 
     # A token the API rejects (here: a forged signature) sends the admin back to sign in.
     sign_in(page, web, email, password)
-    expect(page.locator("tr.row").first).to_be_visible()
+    wait_loaded(page)
+    expect(row(page, product_id)).to_be_visible()
     page.evaluate(
         """() => {
           const s = JSON.parse(sessionStorage.getItem('stockroom.session'));
@@ -285,12 +302,13 @@ def test_bad_sign_in_and_expired_session(page: Any, site: dict[str, Any]) -> Non
         }"""
     )
     order = page.locator("#order-form")
-    order.get_by_label("Product").select_option(index=1)
+    order.get_by_label("Product").select_option(product_id)
     order.get_by_label("Quantity").fill("1")
     order.get_by_role("button", name="Place order").click()
     expect(page.get_by_role("heading", name="Sign in to your shop")).to_be_visible()
     expect(notice).to_contain_text("session has expired")
     shot(page, "10-session-expired")
+    assert api_product(api, product_id)["quantity"] == 20, "the rejected order changed nothing"
 
 
 def test_non_admin_cannot_use_the_dashboard(page: Any, site: dict[str, Any]) -> None:
@@ -303,12 +321,19 @@ def test_non_admin_cannot_use_the_dashboard(page: Any, site: dict[str, Any]) -> 
     expect(page.locator("#dashboard-view")).to_be_hidden()
 
 
-def test_mobile_layout(page: Any, site: dict[str, Any]) -> None:
+def test_mobile_layout(page: Any, site: dict[str, Any], api: Api) -> None:
+    seed_product(api, "Cast-iron skillet, 26 cm", 2, 5)
     email, password = site["admin"]
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, site["web"], email, password)
+    wait_loaded(page)
     expect(page.locator("tr.row").first).to_be_visible()
     # Nothing wider than the screen except the table's own scroller.
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
+    first = page.locator("tr.row").first
+    expect(first.locator(".badge")).to_be_visible()  # status and actions fit without scrolling sideways
+    expect(first.locator("[data-action=delete]")).to_be_in_viewport()
+    first.locator(".expand-btn").click()
+    expect(page.locator("tr.detail:visible .wh-table")).to_be_visible()
     shot(page, "11-mobile", full_page=True)

@@ -23,6 +23,7 @@ const state = {
   lastSync: 0,
   filter: "",
   lowOnly: false,
+  sort: "id",
   expanded: new Set(),
   rows: new Map(), // productId -> {row, detail, cells...}
   orderKey: null, // Idempotency-Key of the order being submitted (kept for retries of the same order)
@@ -470,16 +471,17 @@ function renderTable() {
       state.rows.delete(id);
     }
   }
-  const visible = state.products.filter(matches);
+  const ordered = sortProducts(state.products);
+  const visible = new Set(ordered.filter(matches));
   let cursor = tbody.firstElementChild;
-  for (const p of state.products) {
+  for (const p of ordered) {
     let r = state.rows.get(p.productId);
     if (!r) {
       r = createRow(p.productId);
       state.rows.set(p.productId, r);
     }
     updateRow(r, p);
-    const show = visible.includes(p);
+    const show = visible.has(p);
     r.row.hidden = !show;
     if (!show) r.detail.hidden = true;
     // Only move nodes that are out of place (moving a node would blur a focused button in it).
@@ -490,7 +492,7 @@ function renderTable() {
 
   if (state.products.length === 0) {
     showTableState("box", "No products yet", "Add your first product to start tracking stock.", true);
-  } else if (visible.length === 0) {
+  } else if (visible.size === 0) {
     showTableState("search", state.lowOnly && !state.filter ? "Nothing is running low" : "No matching products",
       state.filter ? `Nothing matches “${state.filter}”${state.lowOnly ? " among low-stock products" : ""}.` : "Every product is above its threshold.");
   } else {
@@ -499,10 +501,28 @@ function renderTable() {
 
   const total = state.products.length;
   const more = state.nextCursor ? " (more available)" : "";
-  $("#count-label").textContent = visible.length === total
+  $("#count-label").textContent = visible.size === total
     ? `${formatNumber(total)} product${total === 1 ? "" : "s"}${more}`
-    : `Showing ${formatNumber(visible.length)} of ${formatNumber(total)} products${more}`;
+    : `Showing ${formatNumber(visible.size)} of ${formatNumber(total)} products${more}`;
   $("#load-more").hidden = !state.nextCursor;
+}
+
+/** Stock relative to its threshold: below 1 is low; out of stock sorts first. */
+function stockRatio(p) {
+  const qty = Number(p.quantity) || 0;
+  if (qty <= 0) return -1;
+  const threshold = Number(p.threshold) || 0;
+  return (p.lowStock ? 0 : 1) + (threshold > 0 ? qty / threshold : qty) / 1e6;
+}
+
+function sortProducts(products) {
+  const list = products.slice();
+  const byId = (a, b) => String(a.productId).localeCompare(String(b.productId));
+  if (state.sort === "id") return list.sort(byId);
+  if (state.sort === "name") return list.sort((a, b) => String(a.productName || "").localeCompare(String(b.productName || ""), undefined, { sensitivity: "base" }) || byId(a, b));
+  if (state.sort === "stock") return list.sort((a, b) => stockRatio(a) - stockRatio(b) || byId(a, b));
+  if (state.sort === "updated") return list.sort((a, b) => String(b.lastUpdated || "").localeCompare(String(a.lastUpdated || "")) || byId(a, b));
+  return list;
 }
 
 function showTableState(iconName, title, text, withAction = false) {
@@ -568,6 +588,10 @@ function setLowOnly(on) {
   $("#stat-low-hint").textContent = on ? "Showing only these" : "Show only these";
   renderTable();
 }
+$("#sort-select").addEventListener("change", (e) => {
+  state.sort = e.target.value;
+  renderTable();
+});
 $("#search-input").addEventListener("input", (e) => {
   state.filter = e.target.value.trim();
   renderTable();
@@ -725,7 +749,9 @@ function toast(message, tone = "ok") {
     setTimeout(() => el.remove(), 220);
   };
   close.addEventListener("click", remove);
-  $("#toasts").append(el);
+  const stack = $("#toasts");
+  while (stack.children.length >= 3) stack.firstElementChild.remove();
+  stack.append(el);
   setTimeout(remove, tone === "error" ? 8000 : 4500);
 }
 
@@ -939,6 +965,13 @@ productForm.addEventListener("submit", async (event) => {
       state.filter = "";
     }
     await queueRefresh();
+    const r = saved && state.rows.get(saved.productId);
+    if (r && !editing) {
+      r.row.classList.remove("is-new");
+      void r.row.offsetWidth;
+      r.row.classList.add("is-new");
+      r.row.scrollIntoView({ behavior: "smooth", block: "center" });
+    }
   } catch (err) {
     if (!(err instanceof ApiError && err.status === 401)) showError(productForm, err);
     if (editing && err instanceof ApiError && err.status === 404) queueRefresh();
