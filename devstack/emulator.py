@@ -96,6 +96,9 @@ class Emulator:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> Emulator:
+        from devstack import moto_patches
+
+        moto_patches.apply()  # O(items) transaction rollback; relies on SerializedApp below
         app = SerializedApp(DomainDispatcherApplication(create_backend_app))
         # Threads accept and parse requests concurrently; the app handles them one at a time.
         self._server = make_server(self.host, self.port, app, threaded=True, request_handler=_QuietHandler)
