@@ -71,19 +71,18 @@ def _restore(saved: list[tuple[Any, Any, Any, Any]], stream_lengths: dict[int, t
                 table.items.pop(hash_key, None)
             else:
                 table.items[hash_key] = item
+        elif item is None:
+            table.items.get(hash_key, {}).pop(range_key, None)
+            if hash_key in table.items and not table.items[hash_key]:
+                del table.items[hash_key]
         else:
-            if item is None:
-                table.items.get(hash_key, {}).pop(range_key, None)
-                if hash_key in table.items and not table.items[hash_key]:
-                    del table.items[hash_key]
-            else:
-                table.items[hash_key][range_key] = item
+            table.items[hash_key][range_key] = item
     for shard, length in stream_lengths.values():
         del shard.items[length:]  # a cancelled transaction leaves nothing on the stream
 
 
 def apply() -> None:
-    import moto.dynamodb.models as models
+    from moto.dynamodb import models
 
     backend_class = models.DynamoDBBackend
     original = backend_class.transact_write_items

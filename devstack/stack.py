@@ -29,8 +29,8 @@ from devstack.web import Site, WebServer, config_js
 
 log = logging.getLogger("devstack")
 
-# The venv's `chalice` script: its reloader re-runs sys.argv, so `python -c ...` would not do.
-CHALICE = [str(Path(sys.executable).with_name("chalice"))]
+# `chalice local` with a larger listen backlog (see devstack/chalice_local.py).
+CHALICE = [sys.executable, "-m", "devstack.chalice_local"]
 
 
 @dataclass

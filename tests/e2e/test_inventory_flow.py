@@ -199,7 +199,8 @@ def _claims(stack: StackInfo, **overrides: Any) -> dict[str, Any]:
 def _emulator_key() -> Any:
     """The private key the emulator signs its tokens with (it ships inside moto)."""
     path = Path(moto.cognitoidp.__file__).parent / "resources" / "jwks-private.json.gz"
-    jwk = json.loads(gzip.decompress(path.read_bytes()))["keys"][0]
+    key = json.loads(gzip.decompress(path.read_bytes()))
+    jwk = key["keys"][0] if "keys" in key else key
     return jwt.algorithms.RSAAlgorithm.from_jwk(json.dumps(jwk))
 
 

@@ -1,0 +1,27 @@
+"""`chalice local`, unchanged except for a listen backlog fit for concurrent clients.
+
+Chalice's threaded dev server keeps `http.server`'s default backlog of 5 pending connections;
+a burst of simultaneous clients (a browser, a load test, 50 concurrent orders) then gets
+connection resets before a thread ever sees the request. Run as
+`python -m devstack.chalice_local <chalice arguments>`, e.g. `local --stage local --port 8000`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from chalice import local
+from chalice.cli import cli
+
+local.ThreadedHTTPServer.request_queue_size = 128
+
+
+def main() -> int:
+    arguments = sys.argv[1:]
+    # chalice's reloader restarts the worker by running sys.argv again: make that this module.
+    sys.argv = [sys.executable, "-m", "devstack.chalice_local", *arguments]
+    return int(cli(args=arguments, prog_name="chalice", obj={}) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
