@@ -11,8 +11,9 @@ import re
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -81,7 +82,6 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
             else None
         ),
     )
-    page.js_errors = errors  # type: ignore[attr-defined]
     try:
         yield page
     finally:
@@ -116,8 +116,16 @@ def wait_loaded(page: Any) -> None:
 def seed_product(api: Api, name: str, quantity: int, threshold: int) -> str:
     """A product made through the API (the e2e stack has no demo data; other tests share it)."""
     product_id = f"ui-{uuid.uuid4().hex[:10]}"
-    response = api.post("/products", json={"productId": product_id, "productName": name,
-                                           "quantity": quantity, "threshold": threshold, "priceCents": 1999})
+    response = api.post(
+        "/products",
+        json={
+            "productId": product_id,
+            "productName": name,
+            "quantity": quantity,
+            "threshold": threshold,
+            "priceCents": 1999,
+        },
+    )
     assert response.status_code == 201, response.text
     return product_id
 
@@ -204,7 +212,7 @@ def test_admin_adds_product_orders_and_sees_low_stock(page: Any, site: dict[str,
     expect(order.locator("#order-product-hint")).to_contain_text("10 available")
     order.get_by_label("Quantity").fill("6")
     order.get_by_role("button", name="Place order").click()
-    expect(page.locator("#toasts")).to_contain_text(f"Order placed: 6 × {name}")
+    expect(page.locator("#toasts")).to_contain_text(f"Order placed: 6 \u00d7 {name}")
     expect(new_row.locator(".qty")).to_have_text("4")
     expect(new_row).to_have_class(re.compile(r"\bis-low\b"))
     expect(new_row.locator(".badge")).to_have_text("Low stock")
