@@ -47,12 +47,9 @@ def _reset_adapters() -> None:
 def aws() -> Iterator[None]:
     with mock_aws():
         _reset_adapters()
-        try:
-            from devstack.provision import provision_resources
-        except ImportError:  # TEMPORARY
-            from tests.support.provision_shim import provision_resources
+        from devstack.provision import provision
 
-        provision_resources(endpoint=None)
+        provision(None)  # type: ignore[arg-type]  # no endpoint: moto's in-process mock answers
         yield
     _reset_adapters()
 
