@@ -45,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
         info = stack.start()
         print(banner(info), flush=True)
         while not stop.wait(1.0):
-            if stack.api is not None and stack.api.poll() is not None:
-                logging.getLogger("devstack").error("chalice local exited (code %s); stopping", stack.api.returncode)
+            if not stack.api_alive():
+                logging.getLogger("devstack").error("chalice local exited; stopping")
                 return 1
     finally:
         print("stopping the devstack ...", flush=True)
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         "--no-autoreload",
         dest="autoreload",
         action="store_false",
-        help="chalice local without reloading on code changes",
+        help="no restart of the API and handlers on code changes",
     )
     run_parser.set_defaults(func=run)
     commands.add_parser("provision", parents=[common], help="provision a running emulator").set_defaults(func=provision)

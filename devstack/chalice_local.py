@@ -17,10 +17,7 @@ local.ThreadedHTTPServer.request_queue_size = 128
 
 
 def main() -> int:
-    arguments = sys.argv[1:]
-    # chalice's reloader restarts the worker by running sys.argv again: make that this module.
-    sys.argv = [sys.executable, "-m", "devstack.chalice_local", *arguments]
-    return int(cli(args=arguments, prog_name="chalice", obj={}) or 0)
+    return int(cli(args=sys.argv[1:], prog_name="chalice", obj={}) or 0)
 
 
 if __name__ == "__main__":

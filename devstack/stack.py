@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -93,6 +94,8 @@ class Stack:
         self.inbox: Inbox | None = None
         self.web: WebServer | None = None
         self.info: StackInfo | None = None
+        self._stopping = threading.Event()
+        self._reloading = threading.Event()
 
     def start(self) -> StackInfo:
         try:
@@ -148,6 +151,8 @@ class Stack:
             users=[{"email": u.email, "password": u.password, "groups": list(u.groups)} for u in provisioned.users],
             handlers=describe(sources),
         )
+        if self.autoreload:
+            threading.Thread(target=self._watch, name="reloader", daemon=True).start()
         ready = self.state_dir / "stack.json"
         ready.with_suffix(".tmp").write_text(json.dumps(self.info.__dict__, indent=2))
         ready.with_suffix(".tmp").replace(ready)  # atomically: its appearance means "ready"
@@ -166,9 +171,10 @@ class Stack:
             "--port",
             str(self.ports.api),
         ]
-        if not self.autoreload:
-            command.append("--no-autoreload")
-        # Its own process group, so stopping it also stops the reloader's worker.
+        # No chalice reloader: it stats every file under the project (.venv included) each second
+        # and restarts on any change (inbox files, git, caches). `_watch` reloads on code only.
+        command.append("--no-autoreload")
+        # Its own process group, so stopping it stops anything it started.
         self.api = subprocess.Popen(
             command,
             cwd=PROJECT_DIR,
@@ -177,6 +183,51 @@ class Stack:
             stdout=self.api_log,
             stderr=subprocess.STDOUT if self.api_log else None,
         )
+
+    def _stop_api(self) -> None:
+        api, self.api = self.api, None
+        if api is not None and api.poll() is None:
+            for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+                try:
+                    os.killpg(api.pid, sig)
+                    api.wait(wait)
+                    break
+                except (ProcessLookupError, subprocess.TimeoutExpired):
+                    continue
+
+    def api_alive(self) -> bool:
+        return self._reloading.is_set() or (self.api is not None and self.api.poll() is None)
+
+    def _watch(self) -> None:
+        """On a change to the app's code or config: restart the API, swap the runtime's app.
+
+        The runtime keeps its positions in streams and queues; only the handlers are new.
+        """
+        snapshot = _code_mtimes()
+        while not self._stopping.wait(1.0):
+            current = _code_mtimes()
+            if current == snapshot:
+                continue
+            snapshot = current
+            log.info("code changed: restarting the API and reloading the event handlers")
+            self._reloading.set()
+            try:
+                self._stop_api()
+                self._start_api()
+                for name in [m for m in sys.modules if m == "app" or m.startswith("chalicelib")]:
+                    del sys.modules[name]
+                app = importlib.import_module("app").app
+                if self.runtime is not None:
+                    self.runtime.app = app
+                wait_http(
+                    f"http://127.0.0.1:{self.ports.api}/health",
+                    60,
+                    alive=lambda: self.api is not None and self.api.poll() is None,
+                )
+            except Exception:  # a syntax error must not end the devstack
+                log.exception("reload failed; fix the code and save again")
+            finally:
+                self._reloading.clear()
 
     def fire(self, name: str) -> dict[str, Any]:
         """Fire a scheduled handler now; the outcome as JSON-able data."""
@@ -195,14 +246,8 @@ class Stack:
         for part in (self.web, self.runtime, self.inbox):
             if part is not None:
                 part.stop()
-        if self.api is not None and self.api.poll() is None:
-            for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
-                try:
-                    os.killpg(self.api.pid, sig)
-                    self.api.wait(wait)
-                    break
-                except (ProcessLookupError, subprocess.TimeoutExpired):
-                    continue
+        self._stopping.set()
+        self._stop_api()
         self.emulator.stop()
         (self.state_dir / "stack.json").unlink(missing_ok=True)
 
@@ -211,6 +256,13 @@ class Stack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _code_mtimes() -> dict[Path, float]:
+    """What `chalice local` loads: app.py, chalicelib/ (code and templates), .chalice/config.json."""
+    paths = [PROJECT_DIR / "app.py", PROJECT_DIR / ".chalice" / "config.json"]
+    paths += [p for p in (PROJECT_DIR / "chalicelib").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    return {p: p.stat().st_mtime for p in paths if p.exists()}
 
 
 def banner(info: StackInfo) -> str:
