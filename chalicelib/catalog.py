@@ -86,7 +86,7 @@ def create_product(body: dict[str, Any], *, actor: str) -> dict[str, Any]:
     name = validation.text(body, "productName", max_length=200)
     quantity = validation.whole_number(body, "quantity")
     threshold = validation.whole_number(body, "threshold")
-    description = validation.text(body, "description", max_length=2000, required=False) or ""
+    description = validation.text(body, "description", max_length=2000, required=False, allow_empty=True) or ""
     price = validation.whole_number(body, "priceCents", high=validation.MAX_PRICE_CENTS, required=False) or 0
     assert quantity is not None and threshold is not None
 
@@ -141,7 +141,7 @@ def update_product(product_id: str, body: dict[str, Any], *, actor: str) -> dict
     if "productId" in body:
         raise ValidationError("productId", "cannot be changed")
     name = validation.text(body, "productName", max_length=200, required=False)
-    description = validation.text(body, "description", max_length=2000, required=False)
+    description = validation.text(body, "description", max_length=2000, required=False, allow_empty=True)
     price = validation.whole_number(body, "priceCents", high=validation.MAX_PRICE_CENTS, required=False)
     threshold = validation.whole_number(body, "threshold", required=False)
     quantity = validation.whole_number(body, "quantity", required=False)

@@ -33,7 +33,9 @@ def identifier(body: dict[str, Any], field: str, *, required: bool = True, defau
     return value
 
 
-def text(body: dict[str, Any], field: str, *, max_length: int, required: bool = True) -> str | None:
+def text(
+    body: dict[str, Any], field: str, *, max_length: int, required: bool = True, allow_empty: bool = False
+) -> str | None:
     value = body.get(field)
     if value is None:
         if required:
@@ -42,7 +44,7 @@ def text(body: dict[str, Any], field: str, *, max_length: int, required: bool = 
     if not isinstance(value, str):
         raise ValidationError(field, "must be a string")
     value = value.strip()
-    if required and not value:
+    if not value and not allow_empty:
         raise ValidationError(field, "must not be empty")
     if len(value) > max_length:
         raise ValidationError(field, f"must be at most {max_length} characters")

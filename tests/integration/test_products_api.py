@@ -127,7 +127,14 @@ def test_update_fields_threshold_and_quantity(client: Client, cognito: Cognito) 
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({}, "body"), ({"productId": "x"}, "productId"), ({"quantity": -3}, "quantity"), ({"price": 1}, "price")],
+    [
+        ({}, "body"),
+        ({"productId": "x"}, "productId"),
+        ({"quantity": -3}, "quantity"),
+        ({"price": 1}, "price"),
+        ({"productName": ""}, "productName"),
+        ({"productName": "   "}, "productName"),
+    ],
 )
 def test_update_rejects_bad_input(client: Client, cognito: Cognito, body: dict[str, Any], field: str) -> None:
     create(client, cognito)

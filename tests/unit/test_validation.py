@@ -40,6 +40,13 @@ def test_text_trims_and_bounds() -> None:
             validation.text({"n": bad}, "n", max_length=10)
 
 
+def test_optional_text_may_be_absent_but_not_blank_unless_allowed() -> None:
+    assert validation.text({}, "n", max_length=10, required=False) is None
+    with pytest.raises(ValidationError):
+        validation.text({"n": " "}, "n", max_length=10, required=False)
+    assert validation.text({"n": ""}, "n", max_length=10, required=False, allow_empty=True) == ""
+
+
 def test_unknown_fields_are_named() -> None:
     with pytest.raises(ValidationError) as err:
         validation.reject_unknown({"productId": "a", "qty": 1}, {"productId", "quantity"})
