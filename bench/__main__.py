@@ -52,7 +52,9 @@ def cold_import(runs: int = 15) -> dict[str, Any]:
 
     def sample(statement: str) -> float:
         code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
-        out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, env=env, check=True, capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code], cwd=PROJECT, env=env, check=True, capture_output=True, text=True
+        )
         return float(out.stdout.strip().splitlines()[-1])
 
     # Interleave the two so that machine noise hits both alike; one warm-up each fills the OS cache.
@@ -103,7 +105,9 @@ def requests_per_order(orders: int = 20) -> dict[str, Any]:
         with Client(app, stage_name="local") as client:
             body = {"productId": "BENCH-1", "productName": "Bench", "quantity": 10_000, "threshold": 1}
             client.http.post("/products", headers=headers, body=json.dumps(body))
-            client.http.post("/inventory-order", headers=headers, body=json.dumps({"productId": "BENCH-1", "quantity": 1}))
+            client.http.post(
+                "/inventory-order", headers=headers, body=json.dumps({"productId": "BENCH-1", "quantity": 1})
+            )
             with count_aws_calls() as calls:
                 for n in range(orders):
                     response = client.http.post(
@@ -129,7 +133,9 @@ def throughput(clients: int = 16, total: int = 1600, max_seconds: float = 60.0) 
     from devstack.stack import Stack
 
     log = open(os.devnull, "wb")  # noqa: SIM115  # chalice local's request log
-    with Stack(Ports.free(), state_dir=PROJECT / ".devstack" / f"bench-{uuid.uuid4().hex[:6]}", demo=False, api_log=log) as info:
+    with Stack(
+        Ports.free(), state_dir=PROJECT / ".devstack" / f"bench-{uuid.uuid4().hex[:6]}", demo=False, api_log=log
+    ) as info:
         admin = next(u for u in info.users if "admin" in u["groups"])
         token = sign_in(info.aws_url, info.client_id, admin["email"], admin["password"])["IdToken"]
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -147,7 +153,9 @@ def throughput(clients: int = 16, total: int = 1600, max_seconds: float = 60.0) 
             return status, time.perf_counter() - start
 
         stock = total + 100
-        status, _ = post("/products", {"productId": "BENCH-T", "productName": "Bench", "quantity": stock, "threshold": 0})
+        status, _ = post(
+            "/products", {"productId": "BENCH-T", "productName": "Bench", "quantity": stock, "threshold": 0}
+        )
         assert status == 201, status
         latencies: list[float] = []
         statuses: dict[int, int] = {}

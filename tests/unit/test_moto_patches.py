@@ -55,14 +55,26 @@ def test_cancelled_transaction_changes_nothing(ddb: Any) -> None:
     with pytest.raises(ClientError) as err:
         ddb.transact_write_items(
             TransactItems=[
-                {"Update": {"TableName": "one", "Key": {"k": {"S": "a"}}, "UpdateExpression": "SET n = :v",
-                            "ExpressionAttributeValues": {":v": {"N": "1"}}}},
+                {
+                    "Update": {
+                        "TableName": "one",
+                        "Key": {"k": {"S": "a"}},
+                        "UpdateExpression": "SET n = :v",
+                        "ExpressionAttributeValues": {":v": {"N": "1"}},
+                    }
+                },
                 {"Put": {"TableName": "two", "Item": {"k": {"S": "b"}, "r": {"S": "2"}}}},
                 {"Put": {"TableName": "one", "Item": {"k": {"S": "new"}}}},
                 {"Delete": {"TableName": "two", "Key": {"k": {"S": "a"}, "r": {"S": "1"}}}},
-                {"Update": {"TableName": "two", "Key": {"k": {"S": "zz"}, "r": {"S": "9"}},
-                            "UpdateExpression": "SET n = :v", "ConditionExpression": "attribute_exists(k)",
-                            "ExpressionAttributeValues": {":v": {"N": "1"}}}},
+                {
+                    "Update": {
+                        "TableName": "two",
+                        "Key": {"k": {"S": "zz"}, "r": {"S": "9"}},
+                        "UpdateExpression": "SET n = :v",
+                        "ConditionExpression": "attribute_exists(k)",
+                        "ExpressionAttributeValues": {":v": {"N": "1"}},
+                    }
+                },
             ]
         )
     assert err.value.response["Error"]["Code"] == "TransactionCanceledException"
@@ -72,8 +84,15 @@ def test_cancelled_transaction_changes_nothing(ddb: Any) -> None:
 def test_committed_transaction_is_applied_and_streamed(ddb: Any) -> None:
     ddb.transact_write_items(
         TransactItems=[
-            {"Update": {"TableName": "one", "Key": {"k": {"S": "a"}}, "UpdateExpression": "SET n = n - :v",
-                        "ConditionExpression": "n >= :v", "ExpressionAttributeValues": {":v": {"N": "2"}}}},
+            {
+                "Update": {
+                    "TableName": "one",
+                    "Key": {"k": {"S": "a"}},
+                    "UpdateExpression": "SET n = n - :v",
+                    "ConditionExpression": "n >= :v",
+                    "ExpressionAttributeValues": {":v": {"N": "2"}},
+                }
+            },
             {"Put": {"TableName": "two", "Item": {"k": {"S": "b"}, "r": {"S": "2"}}}},
         ]
     )
@@ -85,9 +104,16 @@ def test_failed_condition_reports_the_old_item(ddb: Any) -> None:
     with pytest.raises(ClientError) as err:
         ddb.transact_write_items(
             TransactItems=[
-                {"Update": {"TableName": "one", "Key": {"k": {"S": "a"}}, "UpdateExpression": "SET n = n - :v",
-                            "ConditionExpression": "n >= :v", "ExpressionAttributeValues": {":v": {"N": "9"}},
-                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+                {
+                    "Update": {
+                        "TableName": "one",
+                        "Key": {"k": {"S": "a"}},
+                        "UpdateExpression": "SET n = n - :v",
+                        "ConditionExpression": "n >= :v",
+                        "ExpressionAttributeValues": {":v": {"N": "9"}},
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                },
             ]
         )
     reasons = err.value.response["CancellationReasons"]
