@@ -19,12 +19,13 @@ from chalicelib.observability import logger
 from chalicelib.web import handle_errors, with_correlation_id
 
 app = Chalice(app_name="stockroom")
-app.api.cors = CORSConfig(
-    allow_origin=get_settings().site_origin,
-    allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Correlation-Id"],
-    expose_headers=["X-Correlation-Id"],
-    max_age=600,
-)
+if get_settings().cors_allow_origin:
+    app.api.cors = CORSConfig(
+        allow_origin=get_settings().cors_allow_origin,
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Correlation-Id"],
+        expose_headers=["X-Correlation-Id"],
+        max_age=600,
+    )
 app.register_middleware(with_correlation_id, "all")
 app.register_middleware(handle_errors, "http")
 

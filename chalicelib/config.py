@@ -18,6 +18,7 @@ DEFAULT_WAREHOUSE_ID = "main"
 class Settings:
     region: str
     site_origin: str
+    cors_allow_origin: str
     sender_email: str
     admin_emails: tuple[str, ...]
     low_stock_topic_arn: str
@@ -41,6 +42,9 @@ def get_settings() -> Settings:
     return Settings(
         region=region,
         site_origin=env.get("SITE_ORIGIN", "http://127.0.0.1:8080"),
+        # Empty in prod: CloudFront serves the site and the API from one origin, so no CORS (and the
+        # API's definition must not name the CloudFront domain: CloudFront's origin names the API).
+        cors_allow_origin=env.get("CORS_ALLOW_ORIGIN", ""),
         sender_email=env.get("SENDER_EMAIL", "stockroom@example.com"),
         admin_emails=_split(env.get("ADMIN_EMAILS", "")),
         low_stock_topic_arn=env.get("LOW_STOCK_TOPIC_ARN", ""),

@@ -330,3 +330,20 @@ def test_slim_layer_drops_only_runtime_packages(tmp_path: Path) -> None:
     with zipfile.ZipFile(dest) as z:
         kept = {n[len(site) :] for n in z.namelist()}
     assert kept == {"botocore_extra/x.py", "pynamodb/x.py"}
+
+
+# --- dependency cycles ----------------------------------------------------------------------
+
+
+def test_no_dependency_cycles(module: Module) -> None:
+    assert tfmodule.check_cycles(module) == []
+
+
+def test_cycle_check_catches_a_cycle(module: Module) -> None:
+    # The trap it guards: the API's CORS origin naming the CloudFront domain while CloudFront's
+    # /api origin names the API.
+    m = broken(module)
+    api = m.resources["aws_api_gateway_rest_api"]["rest_api"]
+    api["description"] = "${aws_cloudfront_distribution.web.domain_name}"
+    problems = tfmodule.check_cycles(m)
+    assert any("aws_cloudfront_distribution.web" in p and "aws_api_gateway_rest_api.rest_api" in p for p in problems)

@@ -506,3 +506,42 @@ def check_versions(module: Module, min_provider_for_runtime: dict[str, str]) -> 
                 f"AWS provider {aws!r} allows {below}, which rejects runtime {runtime} (needs >= {minimum})"
             )
     return problems
+
+
+# --- dependency cycles ----------------------------------------------------------------------
+
+
+def dependency_graph(module: Module) -> dict[str, set[str]]:
+    """Resource, data and local nodes with the nodes their expressions reference."""
+    nodes = {f"{t}.{n}" for t, n, _ in module.all_resources()}
+    nodes |= {f"data.{t}.{n}" for t, named in module.data.items() for n in named}
+    nodes |= {f"local.{n}" for n in module.locals}
+    graph: dict[str, set[str]] = {node: set() for node in nodes}
+    for where, ref in references(module):
+        if where in graph and ref in nodes:
+            graph[where].add(ref)
+    return graph
+
+
+def check_cycles(module: Module) -> list[str]:
+    """Terraform refuses a configuration whose dependency graph has a cycle (`Error: Cycle`)."""
+    graph = dependency_graph(module)
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    problems: list[str] = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        path.append(node)
+        for target in sorted(graph[node]):
+            if state.get(target) == 1:
+                cycle = path[path.index(target) :] + [target]
+                problems.append("cycle: " + " -> ".join(cycle))
+            elif target not in state:
+                visit(target, path)
+        path.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [])
+    return problems
