@@ -534,7 +534,7 @@ def check_cycles(module: Module) -> list[str]:
         path.append(node)
         for target in sorted(graph[node]):
             if state.get(target) == 1:
-                cycle = path[path.index(target) :] + [target]
+                cycle = [*path[path.index(target) :], target]
                 problems.append("cycle: " + " -> ".join(cycle))
             elif target not in state:
                 visit(target, path)

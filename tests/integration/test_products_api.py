@@ -154,4 +154,3 @@ def test_delete_removes_product_and_stock_but_keeps_the_ledger(client: Client, c
 def test_errors_carry_a_correlation_id(client: Client) -> None:
     response = call(client, "GET", "/products/nope", **{"X-Correlation-Id": "trace-123"})
     assert response.headers["X-Correlation-Id"] == "trace-123"
-
