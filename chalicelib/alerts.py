@@ -27,32 +27,45 @@ from chalicelib.thresholds import StockLevel, crossed_below, level_from_image
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
 ALERT_EVENT = "LowStock"
 IDEMPOTENCY_WINDOW = timedelta(days=7)
 
 
 @cache
-def _idempotent(function: Callable[..., Any]) -> Callable[..., Any]:
-    """`function(alert=...)` made idempotent on `alert["alertId"]` (built on first use: cold start)."""
-    import os
+def _idempotency_config() -> IdempotencyConfig:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
-
-    persistence = DynamoDBPersistenceLayer(table_name=os.environ[resources.IDEMPOTENCY.env])
-    config = IdempotencyConfig(
+    return IdempotencyConfig(
         event_key_jmespath="alertId",
         expires_after_seconds=int(IDEMPOTENCY_WINDOW.total_seconds()),
         raise_on_no_idempotency_key=True,
     )
+
+
+@cache
+def _idempotent(function: Callable[..., Any]) -> Callable[..., Any]:
+    """`function(alert=...)` made idempotent on `alert["alertId"]` (built on first use: cold start).
+
+    A record is IN_PROGRESS while the function runs, COMPLETED after; an exception deletes it so a
+    retry runs the function again. With the Lambda context registered, an IN_PROGRESS record left by
+    an invocation that timed out expires with that invocation instead of blocking retries.
+    """
+    import os
+
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, idempotent_function
+
+    persistence = DynamoDBPersistenceLayer(table_name=os.environ[resources.IDEMPOTENCY.env])
     wrapped: Callable[..., Any] = idempotent_function(
-        data_keyword_argument="alert", persistence_store=persistence, config=config
+        data_keyword_argument="alert", persistence_store=persistence, config=_idempotency_config()
     )(function)
     return wrapped
+
+
+def _register(context: Any) -> None:
+    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+        _idempotency_config().register_lambda_context(context)
 
 
 def crossing_alert(record: DynamoDBRecord) -> dict[str, Any] | None:
@@ -144,6 +157,7 @@ def _on_alert_message(record: SQSRecord) -> None:
 
 def handle_stock_records(records: list[dict[str, Any]], context: Any = None) -> dict[str, Any]:
     """Stream batch -> partial batch response (failed records are retried, the rest are done)."""
+    _register(context)
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
     return dict(
@@ -158,6 +172,7 @@ def handle_stock_records(records: list[dict[str, Any]], context: Any = None) -> 
 
 def handle_alert_email_messages(records: list[dict[str, Any]], context: Any = None) -> dict[str, Any]:
     """SQS batch -> partial batch response (failed messages return to the queue, then the DLQ)."""
+    _register(context)
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
     return dict(

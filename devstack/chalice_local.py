@@ -1,4 +1,5 @@
-"""`chalice local`, unchanged except for a listen backlog fit for concurrent clients.
+"""`chalice local`, unchanged except for a listen backlog fit for concurrent clients and a 401
+(not a 500) for malformed bearer tokens (see `devstack.chalice_patch`).
 
 Chalice's threaded dev server keeps `http.server`'s default backlog of 5 pending connections;
 a burst of simultaneous clients (a browser, a load test, 50 concurrent orders) then gets
@@ -13,7 +14,10 @@ import sys
 from chalice import local
 from chalice.cli import cli
 
+from devstack.chalice_patch import patch_local_authorizer
+
 local.ThreadedHTTPServer.request_queue_size = 128
+patch_local_authorizer()  # a malformed token gets the app's 401, not a 500 from the emulation
 
 
 def main() -> int:

@@ -234,10 +234,23 @@ def test_tokens_are_verified_by_the_running_api(stack: StackInfo, customer_token
         )
         == 401
     )
+    assert status("not.a.token") == 401  # chalice local's own authorizer would answer 500
+    assert status("garbage") == 401
     assert status(customer_token) == 403
     # Control: the same construction, valid and unexpired, is accepted, so the 401s above are
     # for the signature, the algorithm, the expiry and the audience, not for the construction.
     assert status(jwt.encode(_claims(stack), _emulator_key(), algorithm="RS256", headers={"kid": "dummy"})) == 201
+
+
+def test_cors_preflight_for_the_configured_origin(stack: StackInfo) -> None:
+    response = requests.options(
+        f"{stack.api_url}/products",
+        headers={"Origin": "http://127.0.0.1:8080", "Access-Control-Request-Method": "POST"},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:8080"
+    assert "Idempotency-Key" in response.headers["Access-Control-Allow-Headers"]
 
 
 # --- the web site ------------------------------------------------------------------------------

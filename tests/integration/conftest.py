@@ -39,6 +39,7 @@ def _reset_adapters() -> None:
     db._connection = None
     notifications._clients.clear()
     alerts._idempotent.cache_clear()
+    alerts._idempotency_config.cache_clear()
     auth.set_jwks_client(None)
     reset_settings()
 
