@@ -67,6 +67,27 @@ def local_names() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
 
 
 def provision(endpoint: str) -> Provisioned:
+    """Everything: the app's resources, then the user pool with its demo users."""
+    tables, queues, topics = provision_resources(endpoint)
+    pool_id, client_id = _cognito(endpoint)
+    log.info(
+        "provisioned %d tables, %d queues, %d topics, user pool %s", len(tables), len(queues), len(topics), pool_id
+    )
+    return Provisioned(
+        user_pool_id=pool_id,
+        client_id=client_id,
+        jwks_url=f"{endpoint}/{pool_id}/.well-known/jwks.json",
+        tables=tables,
+        queues=queues,
+        users=list(DEMO_USERS),
+    )
+
+
+def provision_resources(endpoint: str | None) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Tables, queues with their DLQs, topics and subscriptions, the SES sender; no user pool.
+
+    `endpoint` None: clients use AWS's own endpoints, which moto's in-process mock answers (tests).
+    """
     from chalicelib import models, resources
 
     tables, queues, topics = local_names()
@@ -98,19 +119,7 @@ def provision(endpoint: str) -> Provisioned:
 
     stage = stage_environment()
     aws_client("ses", endpoint).verify_email_identity(EmailAddress=stage["SENDER_EMAIL"])
-
-    pool_id, client_id = _cognito(endpoint)
-    log.info(
-        "provisioned %d tables, %d queues, %d topics, user pool %s", len(tables), len(queues), len(topics), pool_id
-    )
-    return Provisioned(
-        user_pool_id=pool_id,
-        client_id=client_id,
-        jwks_url=f"{endpoint}/{pool_id}/.well-known/jwks.json",
-        tables=tables,
-        queues=queues,
-        users=list(DEMO_USERS),
-    )
+    return tables, queues, topics
 
 
 def _queue_arn(sqs: Any, url: str) -> str:

@@ -44,7 +44,7 @@ _TABLE_STREAM_REF = re.compile(r"^\$\{aws_dynamodb_table\.(\w+)\.stream_arn\}$")
 _QUEUE_ARN_REF = re.compile(r"^\$\{aws_sqs_queue\.(\w+)\.arn\}$")
 
 
-def aws_client(service: str, endpoint: str) -> Any:
+def aws_client(service: str, endpoint: str | None) -> Any:
     """A client for the emulator, independent of this process's environment."""
     return boto3.session.Session().client(  # type: ignore[call-overload]
         service,

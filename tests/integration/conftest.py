@@ -48,9 +48,9 @@ def _reset_adapters() -> None:
 def aws() -> Iterator[None]:
     with mock_aws():
         _reset_adapters()
-        from devstack.provision import provision
+        from devstack.provision import provision_resources
 
-        provision(None)  # type: ignore[arg-type]  # no endpoint: moto's in-process mock answers
+        provision_resources(None)  # no endpoint: moto's in-process mock answers
         yield
     _reset_adapters()
 
