@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib import resources
 from chalicelib.config import get_settings
 from chalicelib.db import iso, utcnow
-from chalicelib.observability import logger
+from chalicelib.observability import logger, record_context
 from chalicelib.thresholds import StockLevel, crossed_below, level_from_image
 
 if TYPE_CHECKING:
@@ -140,12 +140,18 @@ def email_alert(alert: dict[str, Any]) -> dict[str, Any]:
 
 
 def _on_stock_record(record: DynamoDBRecord) -> None:
-    alert = crossing_alert(record)
-    if alert is not None:
-        _idempotent(publish_alert)(alert=alert)
+    with record_context(record_id=record.event_id):
+        alert = crossing_alert(record)
+        if alert is not None:
+            _idempotent(publish_alert)(alert=alert)
 
 
 def _on_alert_message(record: SQSRecord) -> None:
+    with record_context(record_id=record.message_id):
+        _email_from_message(record)
+
+
+def _email_from_message(record: SQSRecord) -> None:
     envelope = json.loads(record.body)
     # Subscribed without raw delivery: the SNS envelope carries our JSON in "Message".
     alert = json.loads(envelope["Message"]) if "TopicArn" in envelope else envelope

@@ -198,3 +198,28 @@ def test_reconcile_repairs_and_records_edits_made_outside_the_app(client: Client
     )
     again = client.lambda_.invoke("reconcile_stock", scheduled).payload
     assert again == {"checked": 2, "repaired": 0}
+
+
+def test_each_record_logs_under_its_own_id(client: Client, cognito: Cognito) -> None:
+    import io
+
+    from chalicelib.observability import logger
+
+    stream = Stream()
+    create(client, cognito, quantity=6, threshold=5)
+    call(client, "POST", "/inventory-order", cognito, {"productId": "493.857.51", "quantity": 3})
+    records = stream.read()
+    buffer = io.StringIO()
+    handler = logger.registered_handler
+    previous = handler.setStream(buffer)  # type: ignore[attr-defined]
+    logger.setLevel("INFO")
+    try:
+        invoke(client, "on_stock_change", records)
+    finally:
+        logger.setLevel("WARNING")
+        handler.setStream(previous)  # type: ignore[attr-defined]
+    lines = [json.loads(line) for line in buffer.getvalue().splitlines()]
+    published = [line for line in lines if line["message"] == "low-stock alert published"]
+    assert [line["record_id"] for line in published] == [records[1]["eventID"]]
+    assert published[0]["correlation_id"]
+    assert "record_id" not in logger.get_current_keys()  # removed once the record is done
