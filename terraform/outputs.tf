@@ -25,12 +25,12 @@ output "web_bucket" {
 
 output "receipts_bucket" {
   description = "Private bucket for PDF receipts."
-  value       = aws_s3_bucket.receipts.bucket
+  value       = aws_s3_bucket.private["receipts"].bucket
 }
 
 output "reports_bucket" {
   description = "Private bucket for daily sales reports."
-  value       = aws_s3_bucket.reports.bucket
+  value       = aws_s3_bucket.private["reports"].bucket
 }
 
 output "user_pool_id" {

@@ -58,6 +58,32 @@ def test_references_inside_generated_policies_and_swagger_are_read(module: Modul
     assert "aws_kms_key.this" in refs  # inside the JSON policy strings
 
 
+def test_indexed_references_resolve_to_their_resource(module: Module) -> None:
+    """for_each instances (aws_s3_bucket.private["receipts"]) count as references to the resource."""
+    refs = set(tfmodule.references(module))
+    assert ("output.receipts_bucket", "aws_s3_bucket.private") in refs
+    assert ("aws_s3_bucket_policy.private", "data.aws_iam_policy_document.private_bucket") in refs
+    m = broken(module)
+    m.data["aws_iam_policy_document"].pop("private_bucket")
+    m.outputs["reports_bucket"]["value"] = "${aws_s3_bucket.reports.bucket}"  # the address before for_each
+    problems = tfmodule.check_references(m)
+    assert "aws_s3_bucket_policy.private: data.aws_iam_policy_document.private_bucket is not declared" in problems
+    assert "output.reports_bucket: aws_s3_bucket.reports is not declared" in problems
+
+
+def test_moved_blocks_lead_to_declared_resources(module: Module) -> None:
+    assert ("aws_s3_bucket.receipts", 'aws_s3_bucket.private["receipts"]') in module.moved
+    assert tfmodule.check_moves(module) == []
+    m = broken(module)
+    m.resources["aws_s3_bucket"]["receipts"] = {"bucket_prefix": "x"}
+    m.resources["aws_s3_bucket_versioning"].pop("private")
+    m.resources["aws_s3_bucket_policy"]["private"] = {"bucket": "x"}  # for_each dropped
+    problems = "\n".join(tfmodule.check_moves(m))
+    assert "aws_s3_bucket.receipts is still declared" in problems
+    assert "aws_s3_bucket_versioning.private is not declared" in problems
+    assert "instance key does not match aws_s3_bucket_policy.private" in problems
+
+
 # --- DynamoDB -------------------------------------------------------------------------------
 
 
