@@ -71,19 +71,6 @@ def test_indexed_references_resolve_to_their_resource(module: Module) -> None:
     assert "output.reports_bucket: aws_s3_bucket.reports is not declared" in problems
 
 
-def test_moved_blocks_lead_to_declared_resources(module: Module) -> None:
-    assert ("aws_s3_bucket.receipts", 'aws_s3_bucket.private["receipts"]') in module.moved
-    assert tfmodule.check_moves(module) == []
-    m = broken(module)
-    m.resources["aws_s3_bucket"]["receipts"] = {"bucket_prefix": "x"}
-    m.resources["aws_s3_bucket_versioning"].pop("private")
-    m.resources["aws_s3_bucket_policy"]["private"] = {"bucket": "x"}  # for_each dropped
-    problems = "\n".join(tfmodule.check_moves(m))
-    assert "aws_s3_bucket.receipts is still declared" in problems
-    assert "aws_s3_bucket_versioning.private is not declared" in problems
-    assert "instance key does not match aws_s3_bucket_policy.private" in problems
-
-
 # --- DynamoDB -------------------------------------------------------------------------------
 
 

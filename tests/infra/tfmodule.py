@@ -27,7 +27,6 @@ class Module:
     locals: dict[str, Any] = field(default_factory=dict)
     modules: dict[str, Block] = field(default_factory=dict)
     terraform: list[tuple[str, Block]] = field(default_factory=list)  # (file, terraform block)
-    moved: list[tuple[str, str]] = field(default_factory=list)  # (from, to) addresses
 
     def resource(self, rtype: str, name: str) -> Block | None:
         return self.resources.get(rtype, {}).get(name)
@@ -95,9 +94,6 @@ def _merge(module: Module, doc: dict[str, Any], filename: str, *, hcl: bool) -> 
         module.modules[name] = body
     for entry in doc.get("locals", []) if isinstance(doc.get("locals"), list) else [doc.get("locals", {})]:
         module.locals.update(entry or {})
-    for entry in doc.get("moved", []) if isinstance(doc.get("moved"), list) else [doc.get("moved")]:
-        if entry:
-            module.moved.append((str(entry["from"]).strip("${}"), str(entry["to"]).strip("${}")))
     for entry in doc.get("terraform", []) if isinstance(doc.get("terraform"), list) else [doc.get("terraform")]:
         if entry:
             module.terraform.append((filename, entry))
@@ -176,29 +172,6 @@ def check_references(module: Module) -> list[str]:
     declared |= {f"local.{n}" for n in module.locals}
     declared |= {f"module.{n}" for n in module.modules}
     return sorted({f"{where}: {ref} is not declared" for where, ref in references(module) if ref not in declared})
-
-
-_ADDRESS = re.compile(r"([a-z0-9_]+\.[A-Za-z_][\w-]*)(?:\[(.*)\])?")
-
-
-def check_moves(module: Module) -> list[str]:
-    """Every moved block leads from an address no longer declared to a declared resource, with
-    an instance key only where that resource has for_each (Terraform rejects the plan otherwise)."""
-    declared = {f"{t}.{n}": body for t, n, body in module.all_resources()}
-    problems = []
-    for source, target in module.moved:
-        src, dst = _ADDRESS.fullmatch(source), _ADDRESS.fullmatch(target)
-        if not src or not dst:
-            problems.append(f"moved {source} -> {target}: cannot read the addresses")
-            continue
-        if src.group(1) != dst.group(1) and src.group(1) in declared:
-            problems.append(f"moved {source} -> {target}: {src.group(1)} is still declared")
-        body = declared.get(dst.group(1))
-        if body is None:
-            problems.append(f"moved {source} -> {target}: {dst.group(1)} is not declared")
-        elif bool(dst.group(2)) != ("for_each" in body or "count" in body):
-            problems.append(f"moved {source} -> {target}: instance key does not match {dst.group(1)}'s for_each/count")
-    return problems
 
 
 # --- DynamoDB -------------------------------------------------------------------------------
