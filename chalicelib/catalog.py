@@ -49,7 +49,9 @@ def product_payload(product: Any, stock: Iterable[Any]) -> dict[str, Any]:
 def list_products(*, limit: int | None, cursor: str | None) -> dict[str, Any]:
     from chalicelib.models import Product, Stock
 
-    result = Product.scan(limit=limit or get_settings().page_size, last_evaluated_key=decode_cursor(cursor))
+    result = Product.scan(
+        limit=limit or get_settings().page_size, last_evaluated_key=decode_cursor(cursor, {"product_id"})
+    )
     products = list(result)
     by_product: dict[str, list[Any]] = {p.product_id: [] for p in products}
     if products:

@@ -128,7 +128,9 @@ def encode_cursor(key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+def decode_cursor(cursor: str | None, key_names: set[str] | None = None) -> dict[str, Any] | None:
+    """The key a cursor carries. With `key_names`, it must be exactly such a key (string attributes):
+    DynamoDB answers any other ExclusiveStartKey with a ValidationException, which would be a 500."""
     if not cursor:
         return None
     try:
@@ -137,4 +139,15 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
         raise ValidationError("cursor", "is not a cursor this API returned") from None
     if not isinstance(key, dict) or not all(isinstance(v, dict) for v in key.values()):
         raise ValidationError("cursor", "is not a cursor this API returned")
+    if key_names is not None and not is_key(key, key_names):
+        raise ValidationError("cursor", "is not a cursor this API returned")
     return key
+
+
+def is_key(key: Any, names: set[str]) -> bool:
+    """`key` is a DynamoDB key of exactly these string attributes."""
+    return (
+        isinstance(key, dict)
+        and set(key) == names
+        and all(isinstance(v, dict) and list(v) == ["S"] and isinstance(v["S"], str) for v in key.values())
+    )

@@ -89,11 +89,3 @@ MOVEMENTS = TableRef("movements")
 WAREHOUSES = TableRef("warehouses")
 ORDERS = TableRef("orders")
 IDEMPOTENCY = TableRef("idempotency")
-
-
-def topic(key: str) -> Topic:
-    return next(t for t in TOPICS if t.key == key)
-
-
-def queue(key: str) -> Queue:
-    return next(q for q in QUEUES if q.key == key)

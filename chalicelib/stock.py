@@ -15,8 +15,8 @@ from typing import Any
 
 from chalicelib import validation
 from chalicelib.config import DEFAULT_WAREHOUSE_ID, get_settings
-from chalicelib.db import Cancelled, decode_cursor, encode_cursor, iso, transact, utcnow
-from chalicelib.errors import IdempotencyKeyReused, InsufficientStock, NotFound
+from chalicelib.db import Cancelled, decode_cursor, encode_cursor, is_key, iso, transact, utcnow
+from chalicelib.errors import IdempotencyKeyReused, InsufficientStock, NotFound, ValidationError
 from chalicelib.observability import logger
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -204,6 +204,11 @@ def list_movements(product_id: str, *, limit: int | None, cursor: str | None) ->
     if not warehouses:
         warehouses = [DEFAULT_WAREHOUSE_ID]
     start = decode_cursor(cursor) or {}
+    # One movement key per stock item: {"<product>#<warehouse>": {stock_key, movement_id}}.
+    if not all(
+        is_key(key, {"stock_key", "movement_id"}) and key["stock_key"]["S"] == name for name, key in start.items()
+    ):
+        raise ValidationError("cursor", "is not a cursor this API returned")
     size = limit or get_settings().page_size
     items: list[dict[str, Any]] = []
     next_cursor: dict[str, Any] = {}

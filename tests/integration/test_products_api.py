@@ -65,7 +65,12 @@ def test_listing_is_paginated(client: Client, cognito: Cognito) -> None:
 
 @pytest.mark.parametrize(
     ("path", "field"),
-    [("/products?limit=0", "limit"), ("/products?limit=abc", "limit"), ("/products?cursor=%%%", "cursor")],
+    [
+        ("/products?limit=0", "limit"),
+        ("/products?limit=abc", "limit"),
+        ("/products?cursor=%%%", "cursor"),
+        ("/products?cursor=eyJub3BlIjp7IlMiOiJ4In19", "cursor"),  # {"nope": {"S": "x"}}: not the table's key
+    ],
 )
 def test_listing_bad_query(client: Client, path: str, field: str) -> None:
     response = call(client, "GET", path)
@@ -154,3 +159,17 @@ def test_delete_removes_product_and_stock_but_keeps_the_ledger(client: Client, c
 def test_errors_carry_a_correlation_id(client: Client) -> None:
     response = call(client, "GET", "/products/nope", **{"X-Correlation-Id": "trace-123"})
     assert response.headers["X-Correlation-Id"] == "trace-123"
+
+
+def test_movements_are_paginated_and_refuse_foreign_cursors(client: Client, cognito: Cognito) -> None:
+    create(client, cognito)
+    for quantity in (1, 2, 3):
+        call(client, "PUT", "/products/493.857.51", cognito, {"quantity": 20 + quantity})
+    first = call(client, "GET", "/products/493.857.51/movements?limit=2", cognito).data
+    assert len(first["items"]) == 2 and first["nextCursor"]
+    rest = call(client, "GET", f"/products/493.857.51/movements?limit=2&cursor={first['nextCursor']}", cognito).data
+    ids = [m["movementId"] for m in first["items"] + rest["items"]]
+    assert len(ids) == len(set(ids)) == 4
+    product_cursor = "eyJwcm9kdWN0X2lkIjp7IlMiOiJ4In19"  # a products cursor is not a movements cursor
+    response = call(client, "GET", f"/products/493.857.51/movements?cursor={product_cursor}", cognito)
+    assert response.status_code == 400 and response.data["field"] == "cursor"

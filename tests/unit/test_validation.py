@@ -68,3 +68,8 @@ def test_cursor_round_trip_and_garbage() -> None:
     for bad in ["not-base64!!", "bnVsbA", "WzFd"]:  # garbage, null, [1]
         with pytest.raises(ValidationError):
             decode_cursor(bad)
+    assert decode_cursor(encode_cursor(key), {"product_id"}) == key
+    # Decodes, but is not the table's key: DynamoDB would refuse it with a ValidationException.
+    for wrong in ({"nope": {"S": "x"}}, {"product_id": {"N": "1"}}, {"product_id": {"S": "a"}, "x": {"S": "b"}}):
+        with pytest.raises(ValidationError):
+            decode_cursor(encode_cursor(wrong), {"product_id"})
