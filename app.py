@@ -12,11 +12,11 @@ from typing import Any
 from chalice import Chalice, CognitoUserPoolAuthorizer, CORSConfig, Rate, Response
 from chalice.app import DynamoDBEvent, SQSEvent
 
-from chalicelib import resources
-from chalicelib.config import get_settings
-from chalicelib.http import query_int, read_json
-from chalicelib.observability import logger
-from chalicelib.web import handle_errors, with_correlation_id
+from chalicelib.core import resources
+from chalicelib.core.config import get_settings
+from chalicelib.core.http import query_int, read_json
+from chalicelib.core.observability import logger
+from chalicelib.core.web import handle_errors, with_correlation_id
 
 app = Chalice(app_name="stockroom")
 if get_settings().cors_allow_origin:
@@ -30,7 +30,7 @@ app.register_middleware(with_correlation_id, "all")
 app.register_middleware(handle_errors, "http")
 
 # API Gateway checks Cognito tokens when deployed; the app verifies them again itself
-# (chalicelib.auth) because `chalice local` and the test client accept any token.
+# (chalicelib.core.auth) because `chalice local` and the test client accept any token.
 cognito = CognitoUserPoolAuthorizer("stockroom-users", provider_arns=["${aws_cognito_user_pool.this.arn}"])
 
 
@@ -39,7 +39,7 @@ cognito = CognitoUserPoolAuthorizer("stockroom-users", provider_arns=["${aws_cog
 
 @app.route("/products", methods=["GET"])
 def list_products() -> dict[str, Any]:
-    from chalicelib import catalog
+    from chalicelib.inventory import catalog
 
     params = app.current_request.query_params or {}
     return catalog.list_products(limit=query_int(params, "limit", 1, 100), cursor=params.get("cursor"))
@@ -47,7 +47,8 @@ def list_products() -> dict[str, Any]:
 
 @app.route("/products", methods=["POST"], authorizer=cognito)
 def create_product() -> Response:
-    from chalicelib import auth, catalog
+    from chalicelib.core import auth
+    from chalicelib.inventory import catalog
 
     admin = auth.require_admin(app.current_request)
     product = catalog.create_product(read_json(app.current_request), actor=admin.actor)
@@ -56,14 +57,15 @@ def create_product() -> Response:
 
 @app.route("/products/{product_id}", methods=["GET"])
 def get_product(product_id: str) -> dict[str, Any]:
-    from chalicelib import catalog
+    from chalicelib.inventory import catalog
 
     return catalog.get_product(product_id)
 
 
 @app.route("/products/{product_id}", methods=["PUT", "PATCH"], authorizer=cognito)
 def update_product(product_id: str) -> dict[str, Any]:
-    from chalicelib import auth, catalog
+    from chalicelib.core import auth
+    from chalicelib.inventory import catalog
 
     admin = auth.require_admin(app.current_request)
     return catalog.update_product(product_id, read_json(app.current_request), actor=admin.actor)
@@ -71,7 +73,8 @@ def update_product(product_id: str) -> dict[str, Any]:
 
 @app.route("/products/{product_id}", methods=["DELETE"], authorizer=cognito)
 def delete_product(product_id: str) -> Response:
-    from chalicelib import auth, catalog
+    from chalicelib.core import auth
+    from chalicelib.inventory import catalog
 
     admin = auth.require_admin(app.current_request)
     catalog.delete_product(product_id, actor=admin.actor)
@@ -80,7 +83,8 @@ def delete_product(product_id: str) -> Response:
 
 @app.route("/products/{product_id}/movements", methods=["GET"], authorizer=cognito)
 def list_movements(product_id: str) -> dict[str, Any]:
-    from chalicelib import auth, stock
+    from chalicelib.core import auth
+    from chalicelib.inventory import stock
 
     auth.require_admin(app.current_request)
     params = app.current_request.query_params or {}
@@ -89,11 +93,12 @@ def list_movements(product_id: str) -> dict[str, Any]:
 
 @app.route("/inventory-order", methods=["POST"], authorizer=cognito)
 def place_inventory_order() -> Response:
-    from chalicelib import auth, stock
+    from chalicelib.core import auth
+    from chalicelib.shop import staff_orders
 
     request = app.current_request
     admin = auth.require_admin(request)
-    order = stock.place_inventory_order(
+    order = staff_orders.place_inventory_order(
         read_json(request), actor=admin.actor, idempotency_key=request.headers.get("idempotency-key")
     )
     return Response(order, status_code=201, headers={"Location": f"/orders/{order['orderId']}"})
@@ -110,7 +115,7 @@ def health() -> dict[str, Any]:
 @app.on_dynamodb_record(stream_arn=resources.STOCK.stream_arn_ref, batch_size=100, starting_position="TRIM_HORIZON")
 def on_stock_change(event: DynamoDBEvent) -> dict[str, Any]:
     """Low-stock alerts, edge-triggered on every stock write, whoever made it."""
-    from chalicelib import alerts
+    from chalicelib.inventory import alerts
 
     return alerts.handle_stock_records(event.to_dict()["Records"], event.context)
 
@@ -118,7 +123,7 @@ def on_stock_change(event: DynamoDBEvent) -> dict[str, Any]:
 @app.on_sqs_message(queue_arn=resources.ALERT_EMAILS_QUEUE.arn_ref, batch_size=resources.ALERT_EMAILS_QUEUE.batch_size)
 def send_alert_emails(event: SQSEvent) -> dict[str, Any]:
     """E-mail the admins about each low-stock alert published on the topic."""
-    from chalicelib import alerts
+    from chalicelib.inventory import alerts
 
     return alerts.handle_alert_email_messages(event.to_dict()["Records"], event.context)
 
@@ -128,7 +133,7 @@ def send_alert_emails(event: SQSEvent) -> dict[str, Any]:
 )
 def reconcile_stock(event: Any) -> dict[str, Any]:
     """Find stock items edited outside the app (available != on_hand - reserved), repair, record."""
-    from chalicelib import stock
+    from chalicelib.inventory import stock
 
     return stock.reconcile_all(actor="system:reconcile")
 

@@ -65,7 +65,9 @@ def cold_import(runs: int = 15) -> dict[str, Any]:
         app_times.append(sample("import app"))
         boto_times.append(sample("import boto3"))
         # What the first request to a catalog route adds: the service modules and PynamoDB models.
-        handler_times.append(sample("import app, chalicelib.catalog, chalicelib.stock, chalicelib.models"))
+        handler_times.append(
+            sample("import app, chalicelib.inventory.catalog, chalicelib.inventory.stock, chalicelib.inventory.models")
+        )
     app_median, boto_median = statistics.median(app_times), statistics.median(boto_times)
     return {
         "runs": runs,
@@ -87,8 +89,8 @@ def requests_per_order(orders: int = 20) -> dict[str, Any]:
     from devstack.chalice_patch import patch_local_authorizer
 
     with mock_aws():
-        from chalicelib import auth
-        from chalicelib.config import reset_settings
+        from chalicelib.core import auth
+        from chalicelib.core.config import reset_settings
         from devstack.provision import provision
         from tests.support.tokens import StaticJWKS, mint
 

@@ -3,7 +3,7 @@
 For a Cognito-authorized route, Chalice's local authorizer base64-decodes the bearer token's
 payload to fake API Gateway's claims, and a malformed token (`not.a.token`) makes it raise: the
 caller gets a 500 where API Gateway would answer 401. We let such a request through with no
-claims instead; the app verifies every token itself (`chalicelib.auth`) and answers 401.
+claims instead; the app verifies every token itself (`chalicelib.core.auth`) and answers 401.
 The local authorizer accepts anything anyway, so this admits nothing that was refused before.
 """
 

@@ -116,10 +116,10 @@ PRODUCTS: tuple[tuple[dict[str, Any], dict[str, int]], ...] = (
 
 def seed() -> bool:
     """Seed an empty catalog; returns whether anything was written."""
-    from chalicelib import catalog
-    from chalicelib.db import transact, utcnow
-    from chalicelib.models import Product, Stock, Warehouse
-    from chalicelib.stock import new_movement
+    from chalicelib.core.db import transact, utcnow
+    from chalicelib.inventory import catalog
+    from chalicelib.inventory.models import Product, Stock, Warehouse
+    from chalicelib.inventory.stock import new_movement
 
     if next(iter(Product.scan(limit=1)), None) is not None:
         log.info("catalog not empty: no demo data")

@@ -1,6 +1,6 @@
 """Provision the emulator from the app's own definitions; safe to run again.
 
-Tables come from `chalicelib.models.ALL_MODELS`, queues and topics from `chalicelib.resources`,
+Tables come from `chalicelib.tables.ALL_MODELS`, queues and topics from `chalicelib.core.resources`,
 physical names from the `local` stage of `.chalice/config.json`. The process environment must
 already point at the emulator (`env.apply_environment`) because the models read it on import.
 """
@@ -56,10 +56,11 @@ def _last_segment(value: str) -> str:
 
 def local_names() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     """(tables, queues, topics): Terraform key -> physical name in the local stage."""
-    from chalicelib import models, resources
+    from chalicelib import tables
+    from chalicelib.core import resources
 
     stage = stage_environment()
-    refs = [m.Meta.ref for m in models.ALL_MODELS]  # type: ignore[attr-defined]
+    refs = [m.Meta.ref for m in tables.ALL_MODELS]  # type: ignore[attr-defined]
     tables = {ref.key: stage[ref.env] for ref in refs}
     queues = {q.key: _last_segment(stage[q.env]) for q in resources.QUEUES}
     topics = {t.key: _last_segment(stage[t.env]) for t in resources.TOPICS}
@@ -88,11 +89,12 @@ def provision_resources(endpoint: str | None) -> tuple[dict[str, str], dict[str,
 
     `endpoint` None: clients use AWS's own endpoints, which moto's in-process mock answers (tests).
     """
-    from chalicelib import models, resources
+    from chalicelib import tables as registry
+    from chalicelib.core import resources
 
     tables, queues, topics = local_names()
-    for model in models.ALL_MODELS:
-        models.create_table(model)
+    for model in registry.ALL_MODELS:
+        registry.create_table(model)
 
     sns, sqs = aws_client("sns", endpoint), aws_client("sqs", endpoint)
     topic_arns = {key: sns.create_topic(Name=name)["TopicArn"] for key, name in topics.items()}  # idempotent

@@ -115,7 +115,7 @@ class Stack:
 
         provisioned = provision(endpoint)
         env.apply_environment(app_environment(endpoint, provisioned))
-        from chalicelib.config import reset_settings
+        from chalicelib.core.config import reset_settings
 
         reset_settings()
 

@@ -1,6 +1,6 @@
 """Test-wide environment: the `local` stage's resource names, fake credentials, no real AWS.
 
-Set before anything imports `chalicelib.models` (table names are read at import time).
+Set before anything imports `chalicelib.tables` (table names are read at import time).
 """
 
 from __future__ import annotations

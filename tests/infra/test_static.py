@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib import resources
-from chalicelib.models import ALL_MODELS, table_schema
+from chalicelib.core import resources
+from chalicelib.tables import ALL_MODELS, table_schema
 from tests.infra import tfmodule
 from tests.infra.tfmodule import Module
 

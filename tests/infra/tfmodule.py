@@ -178,7 +178,7 @@ def check_references(module: Module) -> list[str]:
 
 
 def table_in_terraform(body: Block) -> dict[str, Any]:
-    """A Terraform table in the shape of chalicelib.models.table_schema()."""
+    """A Terraform table in the shape of chalicelib.core.db.table_schema()."""
     key_schema = {"HASH": body.get("hash_key")}
     if body.get("range_key"):
         key_schema["RANGE"] = body["range_key"]
@@ -220,7 +220,7 @@ def check_tables(module: Module, schemas: list[dict[str, Any]]) -> list[str]:
         if _single(body.get("server_side_encryption", {})).get("enabled") not in (True, "true"):
             problems.append(f"aws_dynamodb_table.{schema['key']}: no server-side encryption block")
     for key in set(tables) - {s["key"] for s in schemas}:
-        problems.append(f"aws_dynamodb_table.{key} has no model in chalicelib.models.ALL_MODELS")
+        problems.append(f"aws_dynamodb_table.{key} has no model in chalicelib.tables.ALL_MODELS")
     return problems
 
 

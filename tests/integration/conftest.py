@@ -13,8 +13,8 @@ import pytest
 from chalice.test import Client
 from moto import mock_aws
 
-from chalicelib import auth
-from chalicelib.config import reset_settings
+from chalicelib.core import auth
+from chalicelib.core.config import reset_settings
 from devstack.chalice_patch import patch_local_authorizer
 from devstack.env import ACCOUNT_ID, REGION
 from tests.support.tokens import StaticJWKS, mint
@@ -34,7 +34,8 @@ class Cognito:
 
 
 def _reset_adapters() -> None:
-    from chalicelib import alerts, db, notifications
+    from chalicelib.core import db, notifications
+    from chalicelib.inventory import alerts
 
     db._connection = None
     notifications._clients.clear()

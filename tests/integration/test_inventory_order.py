@@ -100,7 +100,7 @@ def test_replayed_key_returns_the_original_even_when_stock_ran_out(client: Clien
 
 def test_one_dynamodb_request_per_order(client: Client, cognito: Cognito) -> None:
     """The success path is a single TransactWriteItems (counted with botocore's event hooks)."""
-    from chalicelib.db import get_connection
+    from chalicelib.core.db import get_connection
 
     create(client, cognito)
     calls: list[str] = []

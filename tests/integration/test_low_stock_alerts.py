@@ -119,7 +119,7 @@ def test_a_direct_table_write_alerts_too(client: Client, cognito: Cognito) -> No
 def test_a_failing_record_is_reported_and_retried_alone(
     client: Client, cognito: Cognito, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chalicelib import alerts
+    from chalicelib.inventory import alerts
 
     stream = Stream()
     for pid in ("A-1", "B-2"):
@@ -152,7 +152,7 @@ def test_a_failing_record_is_reported_and_retried_alone(
 def test_email_failure_leaves_the_message_for_retry(
     client: Client, cognito: Cognito, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chalicelib import notifications
+    from chalicelib.core import notifications
 
     stream = Stream()
     create(client, cognito, quantity=6, threshold=5)
@@ -203,7 +203,7 @@ def test_reconcile_repairs_and_records_edits_made_outside_the_app(client: Client
 def test_each_record_logs_under_its_own_id(client: Client, cognito: Cognito) -> None:
     import io
 
-    from chalicelib.observability import logger
+    from chalicelib.core.observability import logger
 
     stream = Stream()
     create(client, cognito, quantity=6, threshold=5)

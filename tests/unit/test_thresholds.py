@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.thresholds import StockLevel, crossed_below, level_from_image
+from chalicelib.inventory.thresholds import StockLevel, crossed_below, level_from_image
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib import validation
-from chalicelib.db import decode_cursor, encode_cursor
-from chalicelib.errors import ValidationError
+from chalicelib.core import validation
+from chalicelib.core.db import decode_cursor, encode_cursor
+from chalicelib.core.errors import ValidationError
 
 
 @pytest.mark.parametrize("value", ["493.857.51", "SKU-1", "a", "A_b.c-9"])

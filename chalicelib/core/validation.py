@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chalicelib.errors import ValidationError
+from chalicelib.core.errors import ValidationError
 
 # Article numbers like IKEA's `493.857.51`, or any id safe in a URL path and a DynamoDB key.
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Request
 
-from chalicelib.config import get_settings
-from chalicelib.errors import Forbidden, Unauthorized
+from chalicelib.core.config import get_settings
+from chalicelib.core.errors import Forbidden, Unauthorized
 
 if TYPE_CHECKING:
     from jwt import PyJWKClient

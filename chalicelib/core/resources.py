@@ -1,6 +1,6 @@
 """The one definition of every queue, topic and table the app uses.
 
-Tables are defined by their PynamoDB models (`chalicelib.models`); queues and topics here. From
+Tables are defined by their PynamoDB models (`chalicelib.tables`); queues and topics here. From
 these the app builds its event-source decorators, the devstack provisions the emulator, and the
 Terraform checks verify `terraform/` declares the same things under the same keys.
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from chalice.app import Request
 
-from chalicelib.errors import StockroomError, ValidationError
+from chalicelib.core.errors import StockroomError, ValidationError
 
 
 class UnsupportedMediaType(StockroomError):

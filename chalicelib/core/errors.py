@@ -1,4 +1,4 @@
-"""Domain errors. Each carries a user-readable message and its HTTP status; `chalicelib.web`
+"""Domain errors. Each carries a user-readable message and its HTTP status; `chalicelib.core.web`
 is the one place that turns them into responses.
 
 They derive from Chalice's `ChaliceUnhandledError` only so that Chalice lets them reach our error

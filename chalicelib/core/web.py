@@ -8,8 +8,8 @@ from typing import Any
 
 from chalice.app import Request, Response
 
-from chalicelib.errors import StockroomError
-from chalicelib.observability import logger
+from chalicelib.core.errors import StockroomError
+from chalicelib.core.observability import logger
 
 CORRELATION_HEADER = "X-Correlation-Id"
 

@@ -11,14 +11,14 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.config import get_settings
+from chalicelib.core.config import get_settings
 
 if TYPE_CHECKING:
     from jinja2 import Environment
     from mypy_boto3_ses import SESClient
     from mypy_boto3_sns import SNSClient
 
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 _clients: dict[str, Any] = {}
 _jinja: Environment | None = None
 

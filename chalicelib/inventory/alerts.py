@@ -18,11 +18,11 @@ from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import resources
-from chalicelib.config import get_settings
-from chalicelib.db import iso, utcnow
-from chalicelib.observability import logger, record_context
-from chalicelib.thresholds import StockLevel, crossed_below, level_from_image
+from chalicelib.core import resources
+from chalicelib.core.config import get_settings
+from chalicelib.core.db import iso, utcnow
+from chalicelib.core.observability import logger, record_context
+from chalicelib.inventory.thresholds import StockLevel, crossed_below, level_from_image
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -93,7 +93,7 @@ def _alert(product_id: str, warehouse_id: str, level: StockLevel, sequence_numbe
 
 
 def _product_name(product_id: str) -> str:
-    from chalicelib.models import Product
+    from chalicelib.inventory.models import Product
 
     try:
         return str(Product.get(product_id).name)
@@ -110,7 +110,7 @@ def publish_alert(alert: dict[str, Any]) -> dict[str, Any]:
 
 
 def _publish(alert: dict[str, Any]) -> str:
-    from chalicelib import notifications
+    from chalicelib.core import notifications
 
     return notifications.publish(
         topic_arn=get_settings().low_stock_topic_arn,
@@ -123,7 +123,7 @@ def _publish(alert: dict[str, Any]) -> str:
 
 def email_alert(alert: dict[str, Any]) -> dict[str, Any]:
     """E-mail one alert to the admins (call through `_idempotent`)."""
-    from chalicelib import notifications
+    from chalicelib.core import notifications
 
     recipients = get_settings().admin_emails
     if not recipients:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from chalicelib import validation
-from chalicelib.config import DEFAULT_WAREHOUSE_ID, get_settings
-from chalicelib.db import Cancelled, decode_cursor, encode_cursor, iso, transact, utcnow
-from chalicelib.errors import Conflict, NotFound, ValidationError
-from chalicelib.observability import logger
-from chalicelib.stock import new_movement
+from chalicelib.core import validation
+from chalicelib.core.config import DEFAULT_WAREHOUSE_ID, get_settings
+from chalicelib.core.db import Cancelled, decode_cursor, encode_cursor, iso, transact, utcnow
+from chalicelib.core.errors import Conflict, NotFound, ValidationError
+from chalicelib.core.observability import logger
+from chalicelib.inventory.stock import new_movement
 
 PRODUCT_FIELDS = {"productId", "productName", "quantity", "threshold", "description", "priceCents"}
 UPDATABLE_FIELDS = PRODUCT_FIELDS - {"productId"}
@@ -47,7 +47,7 @@ def product_payload(product: Any, stock: Iterable[Any]) -> dict[str, Any]:
 
 
 def list_products(*, limit: int | None, cursor: str | None) -> dict[str, Any]:
-    from chalicelib.models import Product, Stock
+    from chalicelib.inventory.models import Product, Stock
 
     result = Product.scan(
         limit=limit or get_settings().page_size, last_evaluated_key=decode_cursor(cursor, {"product_id"})
@@ -66,7 +66,7 @@ def list_products(*, limit: int | None, cursor: str | None) -> dict[str, Any]:
 
 
 def _load(product_id: str) -> tuple[Any, list[Any]]:
-    from chalicelib.models import Product, Stock
+    from chalicelib.inventory.models import Product, Stock
 
     try:
         product = Product.get(product_id, consistent_read=True)
@@ -81,7 +81,7 @@ def get_product(product_id: str) -> dict[str, Any]:
 
 def create_product(body: dict[str, Any], *, actor: str) -> dict[str, Any]:
     """Add a product with its opening stock in the default warehouse, in one transaction."""
-    from chalicelib.models import Product, Stock
+    from chalicelib.inventory.models import Product, Stock
 
     validation.reject_unknown(body, PRODUCT_FIELDS)
     product_id = validation.identifier(body, "productId")
@@ -137,7 +137,7 @@ def update_product(product_id: str, body: dict[str, Any], *, actor: str) -> dict
     Optimistic: the stock items are read, then written in one transaction guarded by their
     `version`; if anything changed in between (an order), the whole update is tried again.
     """
-    from chalicelib.models import Product, Stock
+    from chalicelib.inventory.models import Product, Stock
 
     validation.reject_unknown(body, UPDATABLE_FIELDS)
     if "productId" in body:
@@ -222,7 +222,7 @@ def delete_product(product_id: str, *, actor: str) -> None:
 
     The movement ledger is kept: it is the audit trail of what the product's stock did.
     """
-    from chalicelib.models import Product, Stock
+    from chalicelib.inventory.models import Product, Stock
 
     product, stock = _load(product_id)
     held = sum(int(s.reserved) for s in stock)

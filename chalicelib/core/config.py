@@ -27,6 +27,9 @@ class Settings:
     cognito_jwks_url: str
     cognito_issuer: str
     page_size: int
+    shop_name: str
+    shop_timezone: str  # IANA name: business dates (orders, reports) are days in this zone
+    currency: str  # ISO 4217; amounts are integer minor units (cents)
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -55,6 +58,9 @@ def get_settings() -> Settings:
         cognito_jwks_url=env.get("COGNITO_JWKS_URL") or (f"{issuer}/.well-known/jwks.json" if issuer else ""),
         cognito_issuer=issuer,
         page_size=int(env.get("PAGE_SIZE", "50")),
+        shop_name=env.get("SHOP_NAME", "Stockroom"),
+        shop_timezone=env.get("SHOP_TIMEZONE", "America/New_York"),
+        currency=env.get("SHOP_CURRENCY", "USD"),
     )
 
 

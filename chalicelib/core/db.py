@@ -1,9 +1,11 @@
-"""DynamoDB plumbing shared by the services: one transaction runner, cursors, time."""
+"""DynamoDB plumbing shared by the services: the models' common table settings, table schemas, one
+transaction runner, cursors, time."""
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import random
 import time
 from collections.abc import Callable
@@ -11,10 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.errors import Busy, ValidationError
+from chalicelib.core.errors import Busy, ValidationError
+from chalicelib.core.resources import TableRef
 
 if TYPE_CHECKING:
     from pynamodb.connection import Connection
+    from pynamodb.models import Model
     from pynamodb.transactions import TransactWrite
 
 _connection: Connection | None = None
@@ -23,6 +27,16 @@ MAX_ATTEMPTS = 6
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def business_date(moment: datetime) -> str:
+    """The shop's calendar day (YYYY-MM-DD) of an instant, in the shop's time zone: the day an
+    order belongs to and the day a report covers, whatever the server's or AWS's clock zone."""
+    from zoneinfo import ZoneInfo
+
+    from chalicelib.core.config import get_settings
+
+    return moment.astimezone(ZoneInfo(get_settings().shop_timezone)).date().isoformat()
 
 
 def iso(moment: datetime) -> str:
@@ -151,3 +165,53 @@ def is_key(key: Any, names: set[str]) -> bool:
         and set(key) == names
         and all(isinstance(v, dict) and list(v) == ["S"] and isinstance(v["S"], str) for v in key.values())
     )
+
+
+# --- models: common settings and schema ---------------------------------------------------------
+
+NEW_AND_OLD_IMAGES = "NEW_AND_OLD_IMAGES"
+
+
+def table_name(ref: TableRef) -> str:
+    """A table's physical name, from the stage's environment (`<KEY>_TABLE`)."""
+    return os.environ.get(ref.env, f"stockroom-{ref.key}")
+
+
+class ModelMeta:
+    """Every model's `Meta` derives from this: on-demand billing, the Lambda's region."""
+
+    billing_mode = "PAY_PER_REQUEST"
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def table_schema(model: type[Model]) -> dict[str, Any]:
+    """The table as DynamoDB describes it: keys, attribute types, indexes, stream, TTL.
+
+    The single shape that the devstack provisions from and the Terraform check compares against.
+    """
+    from pynamodb.attributes import TTLAttribute
+
+    schema = model._get_schema()
+    ttl = next((name for name, attr in model.get_attributes().items() if isinstance(attr, TTLAttribute)), None)
+    return {
+        "key": model.Meta.ref.key,  # type: ignore[attr-defined]
+        "name": model.Meta.table_name,
+        "attributes": {a["AttributeName"]: a["AttributeType"] for a in schema["attribute_definitions"]},
+        "key_schema": {k["KeyType"]: k["AttributeName"] for k in schema["key_schema"]},
+        "global_secondary_indexes": {
+            index["index_name"]: {k["KeyType"]: k["AttributeName"] for k in index["key_schema"]}
+            for index in schema.get("global_secondary_indexes", [])
+        },
+        "stream_view_type": getattr(model.Meta, "stream_view_type", None),
+        "ttl_attribute": ttl,
+    }
+
+
+def create_table(model: type[Model]) -> None:
+    """Create a model's table (devstack and tests) with its stream and TTL, if it is missing."""
+    if model.exists():
+        return
+    model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    ttl = table_schema(model)["ttl_attribute"]
+    if ttl:
+        model.update_ttl(ignore_update_ttl_errors=True)

@@ -1,0 +1,3 @@
+"""What happens to an order after it is placed: the order state machine, the workflow's tasks,
+payments, receipts, domain events, cancellation and shipping. May import `shop`, `inventory` and
+`core`."""

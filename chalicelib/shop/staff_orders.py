@@ -1,0 +1,136 @@
+"""Inventory orders (seed 000): staff take units of a product out of a warehouse, at once.
+
+The order is `FULFILLED` as it is placed: one transaction takes the stock, records the movement,
+writes the order and the idempotency record. No oversell, whatever the concurrency.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from chalicelib.core import idempotency, validation
+from chalicelib.core.config import DEFAULT_WAREHOUSE_ID
+from chalicelib.core.db import Cancelled, iso, transact, utcnow
+from chalicelib.core.errors import InsufficientStock, NotFound
+from chalicelib.core.observability import logger
+from chalicelib.inventory.stock import new_movement
+
+MAX_ORDER_QUANTITY = 100_000
+
+
+def place_inventory_order(body: dict[str, Any], *, actor: str, idempotency_key: str | None) -> dict[str, Any]:
+    """Take `quantity` units of a product out of a warehouse, atomically, never below zero.
+
+    One TransactWriteItems and nothing else on the success path: the stock update guarded by
+    `available >= quantity`, the order record, its movement, and the idempotency record.
+    """
+    from chalicelib.core.idempotency import IdempotencyRecord
+    from chalicelib.inventory.models import Stock
+    from chalicelib.shop.models import Order, OrderLine, StatusChange
+
+    validation.reject_unknown(body, {"productId", "quantity", "warehouseId"})
+    product_id = validation.identifier(body, "productId")
+    quantity = validation.whole_number(body, "quantity", low=1, high=MAX_ORDER_QUANTITY)
+    assert quantity is not None
+    warehouse_id = validation.identifier(body, "warehouseId", required=False, default=DEFAULT_WAREHOUSE_ID)
+    key = validation.idempotency_key(idempotency_key)
+
+    now = utcnow()
+    order_id = str(uuid.uuid4())
+    response = {
+        "orderId": order_id,
+        "productId": product_id,
+        "warehouseId": warehouse_id,
+        "quantity": quantity,
+        "status": "FULFILLED",
+        "createdAt": iso(now),
+    }
+    request_fingerprint = idempotency.fingerprint(
+        {"productId": product_id, "quantity": quantity, "warehouseId": warehouse_id}
+    )
+    record_id = f"inventory-order#{actor}#{key}" if key else None
+
+    def build(tx: Any) -> None:
+        if record_id:
+            # Exists and unexpired: this request was already carried out; the whole
+            # transaction is cancelled and the original response is returned instead.
+            tx.save(
+                IdempotencyRecord(
+                    record_id,
+                    status="COMPLETED",
+                    data=json.dumps({"fingerprint": request_fingerprint, "status": 201, "body": response}),
+                    expiration=now + idempotency.REQUEST_TTL,
+                ),
+                condition=IdempotencyRecord.id.does_not_exist() | (IdempotencyRecord.expiration < now),
+            )
+        # No oversell: the decrement only happens if at least `quantity` units are available at the
+        # instant the transaction commits; `available` moves together with `on_hand`.
+        tx.update(
+            Stock(product_id, warehouse_id),
+            actions=[
+                Stock.on_hand.add(-quantity),
+                Stock.available.add(-quantity),
+                Stock.version.add(1),
+                Stock.updated_at.set(now),
+            ],
+            condition=Stock.product_id.exists() & (Stock.available >= quantity),
+            return_values="ALL_OLD",
+        )
+        tx.save(
+            Order(
+                order_id,
+                kind="inventory",
+                lines=[OrderLine(product_id=product_id, warehouse_id=warehouse_id, quantity=quantity)],  # type: ignore[no-untyped-call]
+                status="FULFILLED",
+                status_history=[StatusChange(status="FULFILLED", at=now, by=actor)],  # type: ignore[no-untyped-call]
+                order_date=now.date().isoformat(),
+                created_at=now,
+                created_by=actor,
+            ),
+            condition=Order.order_id.does_not_exist(),
+        )
+        tx.save(
+            new_movement(
+                product_id,
+                warehouse_id,
+                on_hand_delta=-quantity,
+                reason="inventory order",
+                actor=actor,
+                reference=order_id,
+            )
+        )
+
+    try:
+        transact(build)
+    except Cancelled as cancelled:
+        if cancelled.failed(IdempotencyRecord):
+            return idempotency.replay(record_id or "", request_fingerprint)
+        stock_reason = cancelled.failed(Stock)
+        if stock_reason:
+            if stock_reason.item is None:
+                raise _missing(product_id, warehouse_id) from None
+            available = int(stock_reason.item.get("available", 0))
+            raise InsufficientStock(
+                f"only {available} of {product_id} available in {warehouse_id}, {quantity} requested",
+                productId=product_id,
+                warehouseId=warehouse_id,
+                available=available,
+                requested=quantity,
+            ) from None
+        raise
+    logger.info("inventory order placed", extra={"order_id": order_id, "product_id": product_id, "quantity": quantity})
+    return response
+
+
+def _missing(product_id: str, warehouse_id: str) -> NotFound:
+    from chalicelib.inventory.models import Product
+
+    try:
+        Product.get(product_id)
+    except Product.DoesNotExist:
+        return NotFound(f"no product {product_id}", productId=product_id)
+    return NotFound(
+        f"{product_id} is not stocked in warehouse {warehouse_id}", productId=product_id, warehouseId=warehouse_id
+    )
