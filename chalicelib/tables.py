@@ -12,8 +12,19 @@ from pynamodb.models import Model
 from chalicelib.core.db import create_table, table_schema
 from chalicelib.core.idempotency import IdempotencyRecord
 from chalicelib.inventory.models import Movement, Product, Stock, Warehouse
-from chalicelib.shop.models import Order
+from chalicelib.shop.models import Cart, DeliveryMethod, Order, PromoCode, PromoRedemption
 
-ALL_MODELS: tuple[type[Model], ...] = (Product, Stock, Movement, Warehouse, Order, IdempotencyRecord)
+ALL_MODELS: tuple[type[Model], ...] = (
+    Product,
+    Stock,
+    Movement,
+    Warehouse,
+    Order,
+    IdempotencyRecord,
+    Cart,
+    PromoCode,
+    PromoRedemption,
+    DeliveryMethod,
+)
 
 __all__ = ["ALL_MODELS", "create_table", "table_schema"]

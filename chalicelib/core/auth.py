@@ -27,13 +27,25 @@ _jwks_client: PyJWKClient | None = None
 
 @dataclass(frozen=True)
 class Principal:
+    """Who is calling, however they proved it. Services take a Principal, never token claims.
+
+    `kind` is "user" for a Cognito user (a customer, or an admin); other kinds (machine clients
+    with API keys) are not customers: they place orders for guests, never own carts or orders.
+    """
+
     subject: str
     email: str | None
     groups: tuple[str, ...]
+    kind: str = "user"
 
     @property
     def is_admin(self) -> bool:
         return ADMIN_GROUP in self.groups
+
+    @property
+    def customer_id(self) -> str | None:
+        """The id a customer's carts and orders are filed under (the Cognito subject), if any."""
+        return self.subject if self.kind == "user" else None
 
     @property
     def actor(self) -> str:
@@ -105,6 +117,14 @@ def authenticate(request: Request) -> Principal:
         email=claims.get("email"),
         groups=tuple(str(g) for g in groups) if isinstance(groups, list) else (),
     )
+
+
+def optional_principal(request: Request) -> Principal | None:
+    """The caller if they sent credentials (which must then be valid: a bad token is a 401, never
+    silently a guest), or None for an anonymous guest."""
+    if not str(request.headers.get("authorization") or "").strip():
+        return None
+    return authenticate(request)
 
 
 def require_admin(request: Request) -> Principal:

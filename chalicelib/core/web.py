@@ -45,7 +45,7 @@ def handle_errors(event: Request, get_response: Callable[[Request], Response]) -
     except StockroomError as exc:
         if exc.status >= 500:
             logger.warning("request failed", extra={"error": exc.code, "detail": exc.message})
-        return Response(body=exc.to_dict(), status_code=exc.status)
+        return Response(body=exc.to_dict(), status_code=exc.status, headers=dict(exc.headers))
     except Exception:
         logger.exception("unhandled error", extra={"path": event.path, "method": event.method})
         return Response(

@@ -3,7 +3,7 @@ warehouses. One table per aggregate; physical names come from the stage (`<KEY>_
 
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
 from chalicelib.core import resources
@@ -69,6 +69,10 @@ class Movement(Model):
 
 
 class Warehouse(Model):
+    """A place stock is kept and shipped from; its coordinates are its zip code's centroid
+    (`inventory.geo`), which allocation measures distances from. Inactive warehouses keep their
+    stock lines but never serve an order."""
+
     class Meta(ModelMeta):
         ref = resources.WAREHOUSES
         table_name = table_name(ref)
@@ -78,4 +82,10 @@ class Warehouse(Model):
     zip_code = UnicodeAttribute(null=True)
     latitude = NumberAttribute(null=True)
     longitude = NumberAttribute(null=True)
+    active = BooleanAttribute(null=True)  # None (items written before the flag existed) means active
     created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute(null=True)
+
+    @property
+    def is_active(self) -> bool:
+        return self.active is not False

@@ -12,10 +12,10 @@ from typing import Any
 
 from chalicelib.core import idempotency, validation
 from chalicelib.core.config import DEFAULT_WAREHOUSE_ID
-from chalicelib.core.db import Cancelled, iso, transact, utcnow
+from chalicelib.core.db import Cancelled, business_date, iso, transact, utcnow
 from chalicelib.core.errors import InsufficientStock, NotFound
 from chalicelib.core.observability import logger
-from chalicelib.inventory.stock import new_movement
+from chalicelib.shop import order_status
 
 MAX_ORDER_QUANTITY = 100_000
 
@@ -27,8 +27,9 @@ def place_inventory_order(body: dict[str, Any], *, actor: str, idempotency_key: 
     `available >= quantity`, the order record, its movement, and the idempotency record.
     """
     from chalicelib.core.idempotency import IdempotencyRecord
+    from chalicelib.inventory import reservations
     from chalicelib.inventory.models import Stock
-    from chalicelib.shop.models import Order, OrderLine, StatusChange
+    from chalicelib.shop.models import Order, OrderLine, StatusChange, day_shard
 
     validation.reject_unknown(body, {"productId", "quantity", "warehouseId"})
     product_id = validation.identifier(body, "productId")
@@ -65,41 +66,23 @@ def place_inventory_order(body: dict[str, Any], *, actor: str, idempotency_key: 
                 ),
                 condition=IdempotencyRecord.id.does_not_exist() | (IdempotencyRecord.expiration < now),
             )
-        # No oversell: the decrement only happens if at least `quantity` units are available at the
-        # instant the transaction commits; `available` moves together with `on_hand`.
-        tx.update(
-            Stock(product_id, warehouse_id),
-            actions=[
-                Stock.on_hand.add(-quantity),
-                Stock.available.add(-quantity),
-                Stock.version.add(1),
-                Stock.updated_at.set(now),
-            ],
-            condition=Stock.product_id.exists() & (Stock.available >= quantity),
-            return_values="ALL_OLD",
-        )
+        # No oversell: `take` decrements only if `quantity` units are available at commit.
+        reservations.take(tx, product_id, warehouse_id, quantity, now=now, actor=actor, reference=order_id)
+        order_date = business_date(now)
         tx.save(
             Order(
                 order_id,
                 kind="inventory",
                 lines=[OrderLine(product_id=product_id, warehouse_id=warehouse_id, quantity=quantity)],  # type: ignore[no-untyped-call]
-                status="FULFILLED",
-                status_history=[StatusChange(status="FULFILLED", at=now, by=actor)],  # type: ignore[no-untyped-call]
-                order_date=now.date().isoformat(),
+                status=order_status.FULFILLED,
+                status_history=[StatusChange(status=order_status.FULFILLED, at=now, by=actor)],  # type: ignore[no-untyped-call]
+                order_date=order_date,
+                day_shard=day_shard(order_date, order_id),
                 created_at=now,
                 created_by=actor,
+                updated_at=now,
             ),
             condition=Order.order_id.does_not_exist(),
-        )
-        tx.save(
-            new_movement(
-                product_id,
-                warehouse_id,
-                on_hand_delta=-quantity,
-                reason="inventory order",
-                actor=actor,
-                reference=order_id,
-            )
         )
 
     try:
