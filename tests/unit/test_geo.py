@@ -41,7 +41,9 @@ def test_normalize(text: str, expected: str | None) -> None:
     assert geo.normalize(text) == expected
 
 
-@pytest.mark.parametrize("text", ["00000", "99999", "abcde", "\uff11\uff10\uff10\uff10\uff11", "10001-12", "100011", ""])
+@pytest.mark.parametrize(
+    "text", ["00000", "99999", "abcde", "\uff11\uff10\uff10\uff10\uff11", "10001-12", "100011", ""]
+)
 def test_unknown_or_malformed_zips_are_none(text: str) -> None:
     assert geo.lookup(text) is None
 
