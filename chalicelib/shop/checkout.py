@@ -32,6 +32,7 @@ import json
 import secrets
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from chalicelib.core import idempotency, validation
@@ -201,7 +202,10 @@ def _address(raw: dict[str, Any]) -> dict[str, Any]:
 # --- pricing (quote and order alike) ---------------------------------------------------------
 
 
-def price(request: CheckoutRequest, principal: Principal | None, *, consistent: bool = False) -> Priced:
+def price(
+    request: CheckoutRequest, principal: Principal | None, *, consistent: bool = False, now: datetime | None = None
+) -> Priced:
+    """Price the request as it would be placed at `now` (its business day decides the ETA)."""
     from chalicelib.inventory.geo import lookup
     from chalicelib.shop.promos import customer_redemptions, load_terms
 
@@ -248,7 +252,7 @@ def price(request: CheckoutRequest, principal: Principal | None, *, consistent: 
             }
         )
     subtotal = sum(line["lineTotalCents"] for line in lines)
-    now = utcnow()
+    now = now or utcnow()
     promo = None
     discount = 0
     if request.promo_code:
@@ -364,15 +368,15 @@ def place(
     if earlier is not None:
         return earlier
     for attempt in range(1, MAX_PLAN_ATTEMPTS + 1):
+        now = utcnow()  # the order's instant: its business day, ETA and promo validity
         try:
-            priced = price(request, principal, consistent=attempt > 1)
+            priced = price(request, principal, consistent=attempt > 1, now=now)
         except StockroomError:
             # A duplicate that committed meanwhile may have taken the cart or the last units.
             earlier = _earlier_response(record_id, request_fingerprint)
             if earlier is not None:
                 return earlier
             raise
-        now = utcnow()
         order_id = str(uuid.uuid4())
         order_token = secrets.token_urlsafe(32)
         promo = priced.promo

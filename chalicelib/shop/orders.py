@@ -245,7 +245,7 @@ def list_orders(*, day: str | None, status: str | None, limit: int | None, curso
         raise ValidationError("status", f"must be one of {', '.join(order_status.STATUSES)}")
     size = limit or get_settings().page_size
     shards = [f"{day}#{n}" for n in range(DAY_SHARDS)]
-    positions: dict[str, Any] = decode_cursor(cursor) or dict.fromkeys(shards, NOT_STARTED)
+    positions: dict[str, Any] = (decode_cursor(cursor) or {}) if cursor else dict.fromkeys(shards, NOT_STARTED)
     if set(positions) != set(shards) or not all(
         v in ({}, NOT_STARTED) or (is_key(v, {"order_id", "day_shard", "created_at"}) and v["day_shard"]["S"] == k)
         for k, v in positions.items()
