@@ -4,8 +4,11 @@
 2. DynamoDB requests per POST /inventory-order (botocore event hooks, moto in-process).
 3. Orders per second and p50/p99 latency of POST /inventory-order through the devstack
    (moto server + `chalice local`) with 16 concurrent clients.
+4. Zip code -> coordinates: first lookup in a fresh process (cold) and a warm lookup.
+5. DynamoDB requests per shop order (POST /orders) for 1 and 10 lines.
+6. Checkout (POST /orders) p50/p99 through the devstack with 16 concurrent clients.
 
-Run one with `python -m bench cold|requests|throughput`. Figures are printed and saved to
+Run one with `python -m bench cold|requests|throughput|zip|checkout_requests|checkout`. Figures are printed and saved to
 `bench/results/latest.json` (git-ignored).
 """
 
@@ -200,7 +203,223 @@ def throughput(clients: int = 16, total: int = 1600, max_seconds: float = 60.0) 
     }
 
 
-BENCHMARKS = {"cold": cold_import, "requests": requests_per_order, "throughput": throughput}
+def zip_lookup(runs: int = 15, warm_lookups: int = 100_000) -> dict[str, Any]:
+    """Zip -> coordinates. Cold: a fresh interpreter imports `inventory.geo` and looks one zip up
+    (index read and decoded); warm: the mean of many lookups in one process."""
+    env = _local_env()
+    code = (
+        "import time; t = time.perf_counter(); from chalicelib.inventory import geo; i = time.perf_counter(); "
+        "assert geo.lookup('10001'); e = time.perf_counter(); print(e - t, e - i)"
+    )
+    samples, first_lookups = [], []
+    for _ in range(runs + 1):
+        out = subprocess.run(
+            [sys.executable, "-c", code], cwd=PROJECT, env=env, check=True, capture_output=True, text=True
+        )
+        total, lookup = (float(x) for x in out.stdout.strip().splitlines()[-1].split())
+        samples.append(total)
+        first_lookups.append(lookup)
+    sys.path.insert(0, str(PROJECT))
+    from chalicelib.inventory import geo
+
+    zips = ["10001", "90210", "60607", "73301", "99501", "00501", "33101", "98101"]
+    geo.lookup("10001")
+    start = time.perf_counter()
+    for n in range(warm_lookups):
+        geo.lookup(zips[n % len(zips)])
+    warm = (time.perf_counter() - start) / warm_lookups
+    return {
+        # First run warms the OS cache. Cold = import of the module + first lookup (index read).
+        "cold_ms_median": round(statistics.median(samples[1:]) * 1000, 2),
+        "cold_ms_max": round(max(samples[1:]) * 1000, 2),
+        "cold_first_lookup_only_ms_median": round(statistics.median(first_lookups[1:]) * 1000, 2),
+        "warm_ms_mean": round(warm * 1000, 5),
+        "index_bytes": os.path.getsize(geo.INDEX_PATH),
+        "target_cold_ms": 20,
+        "target_warm_ms": 0.1,
+    }
+
+
+def checkout_requests(orders: int = 10) -> dict[str, Any]:
+    """DynamoDB requests made by POST /orders (guest, delivery, promo code) for 1 and 10 lines."""
+    os.environ.update(_local_env())
+    from chalice.test import Client
+    from moto import mock_aws
+
+    from bench.aws_calls import count_aws_calls
+    from devstack.chalice_patch import patch_local_authorizer
+
+    with mock_aws():
+        from chalicelib.core import auth
+        from chalicelib.core.config import reset_settings
+        from devstack.provision import provision
+        from tests.support.tokens import StaticJWKS, mint
+
+        provisioned = provision(None)  # type: ignore[arg-type]  # None: moto's in-process mock
+        os.environ.update(COGNITO_USER_POOL_ID=provisioned.user_pool_id, COGNITO_CLIENT_ID=provisioned.client_id)
+        reset_settings()
+        auth.set_jwks_client(StaticJWKS())
+        issuer = f"https://cognito-idp.us-east-1.amazonaws.com/{provisioned.user_pool_id}"
+        token = mint(issuer=issuer, client_id=provisioned.client_id, groups=["admin"])
+        admin = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        from app import app
+
+        patch_local_authorizer()
+        results: dict[str, Any] = {}
+        with Client(app, stage_name="local") as client:
+
+            def post(path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+                response = client.http.post(path, headers=headers, body=json.dumps(body))
+                assert response.status_code in (200, 201), response.body
+                return json.loads(response.body)
+
+            for warehouse_id, zip_code in (("east", "10001"), ("central", "60607"), ("west", "90021")):
+                post("/warehouses", {"warehouseId": warehouse_id, "name": warehouse_id, "zip": zip_code}, admin)
+            post("/promo-codes", {"code": "BENCH", "kind": "PERCENT", "value": 10}, admin)
+            ids = [f"BENCH-{n}" for n in range(10)]
+            for product_id in ids:
+                body = {
+                    "productId": product_id,
+                    "productName": "Bench",
+                    "quantity": 0,
+                    "threshold": 0,
+                    "priceCents": 100,
+                }
+                post("/products", body, admin)
+            from chalicelib.core.db import utcnow
+            from chalicelib.inventory.models import Stock
+
+            for product_id in ids:
+                for warehouse_id in ("east", "central", "west"):
+                    Stock(
+                        product_id,
+                        warehouse_id,
+                        on_hand=10_000,
+                        reserved=0,
+                        available=10_000,
+                        threshold=0,
+                        version=1,
+                        updated_at=utcnow(),
+                    ).save()
+            guest = {"Content-Type": "application/json"}
+            address = {"name": "B", "line1": "1 Main St", "city": "Newark", "zip": "07102", "country": "US"}
+            for lines in (1, 10):
+                body = {
+                    "items": [{"productId": p, "quantity": 1} for p in ids[:lines]],
+                    "zip": "07102",
+                    "deliveryMethod": "CURBSIDE",
+                    "shippingAddress": address,
+                    "email": "bench@example.com",
+                    "promoCode": "BENCH",
+                }
+                post("/orders", body, guest)  # warm: PynamoDB's DescribeTable calls happen once
+                with count_aws_calls() as calls:
+                    for n in range(orders):
+                        post("/orders", body, {**guest, "Idempotency-Key": f"bench-{lines}-{n}"})
+                results[f"lines_{lines}"] = {
+                    "dynamodb_requests_per_order": sum(v for k, v in calls.items() if k.startswith("dynamodb."))
+                    / orders,
+                    "by_operation": {k: v / orders for k, v in sorted(calls.items())},
+                }
+    results["constant_in_lines"] = (
+        results["lines_1"]["dynamodb_requests_per_order"] == results["lines_10"]["dynamodb_requests_per_order"]
+    )
+    return results
+
+
+def checkout(clients: int = 16, total: int = 400, max_seconds: float = 60.0) -> dict[str, Any]:
+    """POST /orders (guest, 2 lines over 2 warehouses, promo code) through the whole devstack,
+    `clients` at a time (bounded in count and time)."""
+    sys.path.insert(0, str(PROJECT))
+    from devstack.env import Ports
+    from devstack.provision import sign_in
+    from devstack.stack import Stack
+
+    log = open(os.devnull, "wb")  # noqa: SIM115  # chalice local's request log
+    with Stack(
+        Ports.free(), state_dir=PROJECT / ".devstack" / f"bench-{uuid.uuid4().hex[:6]}", demo=False, api_log=log
+    ) as info:
+        admin = next(u for u in info.users if "admin" in u["groups"])
+        token = sign_in(info.aws_url, info.client_id, admin["email"], admin["password"])["IdToken"]
+        admin_headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+        def post(path: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, float]:
+            request = urllib.request.Request(
+                info.api_url + path, data=json.dumps(body).encode(), headers=headers, method="POST"
+            )
+            start = time.perf_counter()
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    status = response.status
+            except urllib.error.HTTPError as err:
+                status = err.code
+            return status, time.perf_counter() - start
+
+        for warehouse_id, zip_code in (("east", "10001"), ("west", "90021")):
+            status, _ = post(
+                "/warehouses", {"warehouseId": warehouse_id, "name": warehouse_id, "zip": zip_code}, admin_headers
+            )
+            assert status == 201, status
+        status, _ = post("/promo-codes", {"code": "BENCH", "kind": "PERCENT", "value": 10}, admin_headers)
+        assert status == 201, status
+        for product_id in ("BENCH-A", "BENCH-B"):
+            body = {"productId": product_id, "productName": "Bench", "quantity": total + 100, "threshold": 0}
+            status, _ = post("/products", {**body, "priceCents": 500}, admin_headers)
+            assert status == 201, status
+        latencies: list[float] = []
+        statuses: dict[int, int] = {}
+        lock = threading.Lock()
+        remaining = [total]
+        deadline = time.monotonic() + max_seconds
+        address = {"name": "B", "line1": "1 Main St", "city": "Newark", "zip": "07102", "country": "US"}
+        order = {
+            "items": [{"productId": "BENCH-A", "quantity": 1}, {"productId": "BENCH-B", "quantity": 1}],
+            "zip": "07102",
+            "deliveryMethod": "CURBSIDE",
+            "shippingAddress": address,
+            "email": "bench@example.com",
+            "promoCode": "BENCH",
+        }
+
+        def worker() -> None:
+            while time.monotonic() < deadline:
+                with lock:
+                    if remaining[0] == 0:
+                        return
+                    remaining[0] -= 1
+                status, seconds = post("/orders", order, {"Content-Type": "application/json"})
+                with lock:
+                    latencies.append(seconds)
+                    statuses[status] = statuses.get(status, 0) + 1
+
+        threads = [threading.Thread(target=worker) for _ in range(clients)]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - started
+    log.close()
+    ok = statuses.get(201, 0)
+    return {
+        "clients": clients,
+        "requests": len(latencies),
+        "statuses": statuses,
+        "seconds": round(elapsed, 2),
+        "orders_per_second": round(ok / elapsed, 1),
+        "latency_ms_p50": round(_percentile(latencies, 50) * 1000, 1),
+        "latency_ms_p99": round(_percentile(latencies, 99) * 1000, 1),
+    }
+
+
+BENCHMARKS = {
+    "cold": cold_import,
+    "requests": requests_per_order,
+    "throughput": throughput,
+    "zip": zip_lookup,
+    "checkout_requests": checkout_requests,
+    "checkout": checkout,
+}
 
 
 def main() -> int:

@@ -1,17 +1,18 @@
 """Zip codes to coordinates, offline, and the great-circle distance between them. Pure: no AWS.
 
 The data is the `zipcodes` PyPI package's (every US ZIP with its centroid), compacted at build time
-(`make zip-index`, `tools/zip_index.py`) into `data/zip_centroids.bin`, about 180 KB: the Lambda
-never ships or loads the package's full JSON. Layout:
+(`make zip-index`, `tools/zip_index.py`) into `data/zip_centroids.bin` (385 KB on disk, about 180 KB
+in the deployment zip): the Lambda never ships or loads the package's full JSON. Layout:
 
-    b"SRZ1" | uint32 count | zlib( planes(zips) | planes(lat) | planes(lon) )
+    b"SRZ2" | uint32 count (little-endian) | 9 byte planes of `count` bytes each
 
-three int32 columns, rows sorted by zip: the zip as an integer, latitude and longitude in 1e-4
-degrees (the source's own precision, so the index is lossless). Each column is split into byte
-planes (all lowest bytes, ..., all highest bytes), which zlib packs far better than raw integers
-and which decode without any per-row Python work. The first lookup decodes the file (a few
-milliseconds, `make bench`); later ones are a binary search. This module imports only small parts
-of the standard library, so a cold process pays little for it.
+rows sorted by zip; three 24-bit little-endian columns, each split into byte planes (all lowest
+bytes, then all middle bytes, then all highest): the zip as an integer, latitude and longitude in
+1e-4 degrees as two's complement (the source's own precision, so the index is lossless; |lon| <
+1.8 million fits in 24 bits). Planes compress well (the deployment zip deflates them) and need no
+decoding: a lookup is a binary search reading three bytes per probe straight from the file's bytes.
+So the first lookup in a cold process costs one file read, and this module imports only small parts
+of the standard library.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from __future__ import annotations
 import math
 import os
 import struct
-import sys
-from array import array
 
 INDEX_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "zip_centroids.bin")
-MAGIC = b"SRZ1"
+MAGIC = b"SRZ2"
+WIDTH = 3  # bytes per value
+COLUMNS = 3  # zip, latitude, longitude
 SCALE = 10_000  # coordinates are stored in 1e-4 degrees
 EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
 
@@ -47,10 +48,37 @@ class Point:
 
 
 class _Index:
-    __slots__ = ("lat", "lon", "zips")
+    """The file's bytes, read in place: `planes[c][b][i]` is byte `b` of column `c` of row `i`."""
 
-    def __init__(self, zips: array[int], lat: array[int], lon: array[int]) -> None:
-        self.zips, self.lat, self.lon = zips, lat, lon
+    __slots__ = ("count", "planes")
+
+    def __init__(self, data: bytes) -> None:
+        if data[:4] != MAGIC:
+            raise ValueError("not a zip centroid index")
+        (self.count,) = struct.unpack("<I", data[4:8])
+        view = memoryview(data)[8:]
+        if len(view) != COLUMNS * WIDTH * self.count:
+            raise ValueError("truncated zip centroid index")
+        self.planes = [
+            [view[(c * WIDTH + b) * self.count : (c * WIDTH + b + 1) * self.count] for b in range(WIDTH)]
+            for c in range(COLUMNS)
+        ]
+
+    def value(self, column: int, row: int) -> int:
+        low, middle, high = self.planes[column]
+        number = low[row] | middle[row] << 8 | high[row] << 16
+        return number - (1 << 24) if column and number >= 1 << 23 else number
+
+    def find(self, zip_number: int) -> int | None:
+        """The row of `zip_number`, by binary search over the zip column."""
+        low, high = 0, self.count
+        while low < high:
+            middle = (low + high) // 2
+            if self.value(0, middle) < zip_number:
+                low = middle + 1
+            else:
+                high = middle
+        return low if low < self.count and self.value(0, low) == zip_number else None
 
 
 _index: _Index | None = None
@@ -77,13 +105,10 @@ def lookup(zip_code: str) -> Point | None:
     if five is None:
         return None
     index = _load()
-    from bisect import bisect_left
-
-    key = int(five)
-    at = bisect_left(index.zips, key)
-    if at == len(index.zips) or index.zips[at] != key:
+    row = index.find(int(five))
+    if row is None:
         return None
-    return Point(index.lat[at] / SCALE, index.lon[at] / SCALE)
+    return Point(index.value(1, row) / SCALE, index.value(2, row) / SCALE)
 
 
 def distance_km(a: Point, b: Point) -> float:
@@ -99,47 +124,24 @@ def distance_km(a: Point, b: Point) -> float:
 
 def encode(entries: list[tuple[int, int, int]]) -> bytes:
     """The index file for (zip, lat 1e-4 deg, lon 1e-4 deg) rows (any order, zips unique)."""
-    import zlib
-
     rows = sorted(entries)
-    body = b"".join(_planes(array("i", [row[c] for row in rows])) for c in range(3))
-    return MAGIC + struct.pack("<I", len(rows)) + zlib.compress(body, 9)
+    planes = []
+    for column in range(COLUMNS):
+        values = [row[column] & 0xFFFFFF for row in rows]  # 24-bit two's complement
+        for byte in range(WIDTH):
+            planes.append(bytes((v >> (8 * byte)) & 0xFF for v in values))
+    return MAGIC + struct.pack("<I", len(rows)) + b"".join(planes)
 
 
-def decode(data: bytes) -> tuple[array[int], array[int], array[int]]:
-    """The three columns of an index file (zips, latitudes, longitudes)."""
-    import zlib
-
-    if data[:4] != MAGIC:
-        raise ValueError("not a zip centroid index")
-    (count,) = struct.unpack("<I", data[4:8])
-    body = zlib.decompress(data[8:])
-    columns = []
-    for c in range(3):
-        interleaved = bytearray(4 * count)
-        for plane in range(4):
-            start = (4 * c + plane) * count
-            interleaved[plane::4] = body[start : start + count]
-        column = array("i")
-        column.frombytes(bytes(interleaved))
-        if sys.byteorder == "big":
-            column.byteswap()
-        columns.append(column)
-    return columns[0], columns[1], columns[2]
-
-
-def _planes(values: array[int]) -> bytes:
-    """Little-endian int32s split into four byte planes (all low bytes, ..., all high bytes)."""
-    if sys.byteorder == "big":
-        values = array("i", values)
-        values.byteswap()
-    raw = values.tobytes()
-    return b"".join(raw[plane::4] for plane in range(4))
+def decode(data: bytes) -> list[tuple[int, int, int]]:
+    """Every row of an index file (for checks; lookups read the bytes in place)."""
+    index = _Index(data)
+    return [(index.value(0, r), index.value(1, r), index.value(2, r)) for r in range(index.count)]
 
 
 def _load() -> _Index:
     global _index
     if _index is None:
         with open(INDEX_PATH, "rb") as file:
-            _index = _Index(*decode(file.read()))
+            _index = _Index(file.read())
     return _index
