@@ -261,3 +261,90 @@ def test_distance_decides_between_the_coasts(client: Client, boss: Caller) -> No
     body = order_body([(a, 1)], zip=LA)
     body["shippingAddress"] = {**ADDRESS, "zip": LA}
     assert guest(client).post("/orders", body).json["lines"][0]["warehouseId"] == "la"
+
+
+# --- contention: DynamoDB's TransactionConflict, and stock taken between read and commit ---------
+
+
+def _conflicts(monkeypatch: pytest.MonkeyPatch, times: int | None) -> list[int]:
+    """Make DynamoDB cancel the next `times` transactions (None: all) with TransactionConflict on
+    their first item, as AWS does when another transaction holds it; no backoff sleeps."""
+    from moto.dynamodb.exceptions import TransactionCanceledException
+    from moto.dynamodb.models import DynamoDBBackend
+
+    from chalicelib.core import db
+
+    calls = [0]
+    original = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        calls[0] += 1
+        if times is None or calls[0] <= times:
+            reasons = [("TransactionConflict", "Transaction is ongoing for the item", None)]
+            raise TransactionCanceledException(reasons + [(None, None, None)] * (len(transact_items) - 1))
+        original(self, transact_items)
+
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", transact_write_items)
+    monkeypatch.setattr(db.time, "sleep", lambda seconds: None)
+    return calls
+
+
+def test_transaction_conflicts_are_retried(client: Client, boss: Caller, monkeypatch: pytest.MonkeyPatch) -> None:
+    a = product(boss, stock={"nyc": 5})
+    calls = _conflicts(monkeypatch, times=3)
+    response = guest(client).post("/orders", order_body([(a, 1)]))
+    assert response.status_code == 201, response.body
+    assert calls[0] == 4 and stock_of(a)["nyc"] == (5, 1, 4)
+
+
+def test_lasting_contention_is_a_429_with_retry_after_and_writes_nothing(
+    client: Client, boss: Caller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = product(boss, stock={"nyc": 5})
+    _conflicts(monkeypatch, times=None)
+    response = guest(client).post("/orders", order_body([(a, 1)]))
+    assert response.status_code == 429, response.body
+    assert response.json["error"] == "Busy" and response.headers["Retry-After"] == "1"
+    assert stock_of(a)["nyc"] == (5, 0, 5)
+
+
+def test_stock_taken_between_read_and_commit_is_replanned(
+    client: Client, boss: Caller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another buyer takes the nearest warehouse's last unit after this checkout read the stock:
+    the transaction's guard refuses, and checkout plans again from a consistent read."""
+    from chalicelib.inventory.models import Stock
+    from chalicelib.shop import checkout
+
+    a = product(boss, stock={"nyc": 1, "la": 5})
+    real = checkout.read_shelf
+    reads: list[bool] = []
+
+    def racing_read(product_ids: Any, *, consistent: bool = False) -> Any:
+        shelf = real(product_ids, consistent=consistent)
+        reads.append(consistent)
+        if len(reads) == 1:  # someone else buys nyc's last unit right after our first read
+            Stock(a, "nyc").update(actions=[Stock.available.set(0), Stock.reserved.set(1)])
+        return shelf
+
+    monkeypatch.setattr(checkout, "read_shelf", racing_read)
+    response = guest(client).post("/orders", order_body([(a, 1)]))
+    assert response.status_code == 201, response.body
+    assert response.json["lines"][0]["warehouseId"] == "la"
+    assert reads == [False, True]
+    assert stock_of(a) == {"main": (0, 0, 0), "nyc": (1, 1, 0), "la": (5, 1, 4)}
+
+
+def test_dynamodb_requests_per_order_do_not_grow_with_lines(client: Client, boss: Caller) -> None:
+    from bench.aws_calls import count_aws_calls
+
+    ids = [product(boss, stock={"nyc": 50, "la": 50}) for _ in range(10)]
+    counts = {}
+    for lines in (1, 10):
+        body = order_body([(p, 1) for p in ids[:lines]], promoCode=None)
+        assert guest(client).post("/orders", body).status_code == 201  # warm (DescribeTable)
+        with count_aws_calls() as calls:
+            assert guest(client).post("/orders", body, headers={"Idempotency-Key": f"k{lines}"}).status_code == 201
+        counts[lines] = {k: v for k, v in calls.items() if k.startswith("dynamodb.")}
+    assert counts[1] == counts[10], counts
+    assert counts[1]["dynamodb.TransactWriteItems"] == 1 and sum(counts[1].values()) <= 7
