@@ -9,6 +9,7 @@ and pushes the cart's expiry (DynamoDB TTL) 30 days out.
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from chalicelib.shop.pricing import line_total
 from chalicelib.shop.shelf import Shelf, read_shelf
 
 CART_TTL = timedelta(days=30)
+CART_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")  # what `new_cart_id` makes (URL-safe base64)
 MAX_LINES = 40
 MAX_LINE_QUANTITY = 10_000
 MAX_ATTEMPTS = 5
@@ -64,8 +66,8 @@ def load_cart(cart_id: str, principal: Principal | None, *, consistent: bool = T
     a bound cart (admins included: carts are private). Otherwise 404, never 403 (no oracle)."""
     from chalicelib.shop.models import Cart
 
-    if not validation.ID_PATTERN.match(cart_id):
-        raise NotFound(f"no cart {cart_id}", cartId=cart_id)
+    if not CART_ID.match(cart_id):
+        raise NotFound("no such cart", cartId=cart_id[:64])
     try:
         cart = Cart.get(cart_id, consistent_read=consistent)
     except Cart.DoesNotExist:

@@ -156,9 +156,9 @@ def cancel_order(order_id: str, principal: Principal | None, token: str | None) 
     from chalicelib.inventory import reservations
     from chalicelib.shop.models import Order, PromoCode, PromoRedemption
 
-    actor = principal.actor if principal else "guest:order-token"
     for _attempt in range(MAX_ATTEMPTS):
         order = load_visible(order_id, principal, token)
+        actor = principal.actor if principal else f"guest:{order.email}"
         if order.status == order_status.CANCELLED:
             return order_payload(order)
         if order.status not in order_status.CUSTOMER_CANCELLABLE:
@@ -168,7 +168,7 @@ def cancel_order(order_id: str, principal: Principal | None, token: str | None) 
                 status=order.status,
             )
 
-        def extra(tx: Any, now: datetime, order: Any = order) -> None:
+        def extra(tx: Any, now: datetime, order: Any = order, actor: str = actor) -> None:
             for line in order.lines:
                 reservations.release(
                     tx,

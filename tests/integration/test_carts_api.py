@@ -115,3 +115,16 @@ def test_me_names_the_caller(client: Client, cognito: Cognito) -> None:
     assert forged.get("/me").status_code == 401
     # A bad token on a guest-friendly route is refused too, never silently treated as a guest.
     assert forged.post("/carts").status_code == 401
+
+
+def test_every_cart_id_shape_we_make_is_accepted(client: Client, boss: Caller) -> None:
+    """URL-safe base64 ids may start with '-' or '_': they are still carts."""
+    from chalicelib.core.db import utcnow
+    from chalicelib.shop.carts import CART_TTL
+    from chalicelib.shop.models import Cart
+
+    now = utcnow()
+    for cart_id in ("-" + "a" * 31, "_" + "B" * 31):
+        Cart(cart_id, lines=[], version=1, created_at=now, updated_at=now, expires_at=now + CART_TTL).save()
+        assert guest(client).get(f"/carts/{cart_id}").status_code == 200
+    assert guest(client).get("/carts/short").status_code == 404
