@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -141,23 +141,33 @@ def _anchored_x(label: Label, width: float) -> float:
 # --- PNG (Pillow) ---------------------------------------------------------------------------------
 
 
+def png_layout(chart: BarChart, *, width: int = 600, height: int = 240, scale: int = 2) -> Layout:
+    """The layout `render_png` draws (pixels of the scaled image)."""
+    return layout(chart, width * scale, height * scale, _png_fonts(scale)[2], 11 * scale)
+
+
+def _png_fonts(scale: int) -> tuple[Any, Any, Callable[[str], float]]:
+    from PIL import ImageFont
+
+    font = ImageFont.load_default(size=11 * scale)
+    title_font = ImageFont.load_default(size=13 * scale)
+
+    def text_width(text: str) -> float:
+        return float(font.getlength(text))
+
+    return font, title_font, text_width
+
+
 def render_png(chart: BarChart, *, width: int = 600, height: int = 240, scale: int = 2) -> bytes:
     """The chart as a PNG, drawn at `scale` times its display size so it stays sharp on HiDPI screens."""
     import io
 
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
-    w, h = width * scale, height * scale
-    font_px = 11 * scale
-    font = ImageFont.load_default(size=font_px)
-    title_font = ImageFont.load_default(size=13 * scale)
-    image = Image.new("RGB", (w, h), (255, 255, 255))
+    font, title_font, text_width = _png_fonts(scale)
+    plan = png_layout(chart, width=width, height=height, scale=scale)
+    image = Image.new("RGB", (width * scale, height * scale), (255, 255, 255))
     draw = ImageDraw.Draw(image)
-
-    def text_width(text: str) -> float:
-        return float(draw.textlength(text, font=font))
-
-    plan = layout(chart, w, h, text_width, font_px)
     draw.text((plan.title.x, plan.title.y), plan.title.text, fill=TEXT, font=title_font)
     for y, label in plan.grid:
         draw.line([(plan.plot.x0, y), (plan.plot.x1, y)], fill=GRID, width=max(1, scale // 2))
