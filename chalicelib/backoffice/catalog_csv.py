@@ -57,18 +57,20 @@ REQUIRED_COLUMNS = ("productId", "productName")
 PRODUCT_FIELDS = ("productName", "description", "priceCents", "threshold")
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_ESCAPED_START = (*_FORMULA_START, "'")
 _WHOLE = re.compile(r"^\d+(?:\.0+)?$")
 _DECIMAL = re.compile(r"^\d+[.,]\d+$")
 
 
 def spreadsheet_safe(text: str) -> str:
-    """Text a spreadsheet shows as text, never runs as a formula (OWASP "CSV injection")."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """Text a spreadsheet shows as text, never runs as a formula (OWASP "CSV injection"): a leading
+    `'`. Text that already starts with `'` gets one too, so that `from_spreadsheet` can tell."""
+    return "'" + text if text.startswith(_ESCAPED_START) else text
 
 
 def from_spreadsheet(text: str) -> str:
-    """Undo `spreadsheet_safe`."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
+    """Undo `spreadsheet_safe` (a lone leading `'` before ordinary text is kept: someone typed it)."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(_ESCAPED_START) else text
 
 
 # --- the catalog as the import compares against it ----------------------------------------------
