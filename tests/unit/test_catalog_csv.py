@@ -280,7 +280,8 @@ def test_changes_against_the_current_catalog() -> None:
 
 def test_blank_numbers_keep_current_values() -> None:
     p = plan(
-        "productId,productName,priceCents,threshold,warehouseId,onHand,stockThreshold\nLAMP-1,Lampe à poser — laiton,,,east,,9\n"
+        "productId,productName,priceCents,threshold,warehouseId,onHand,stockThreshold\n"
+        "LAMP-1,Lampe à poser — laiton,,,east,,9\n"
     )
     assert p.products == []
     (line,) = p.stock
