@@ -180,7 +180,7 @@ def render_png(chart: BarChart, *, width: int = 600, height: int = 240, scale: i
     for label in plan.x_labels:
         draw.text((_anchored_x(label, text_width(label.text)), label.y), label.text, fill=MUTED, font=font)
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")  # optimize=True: 3x the time for 4% fewer bytes
     return out.getvalue()
 
 

@@ -146,15 +146,18 @@ def build_daily_report(
     the_day = date.fromisoformat(day)
     zone = ZoneInfo(timezone)
     unique = [e for e in without_duplicates(entries) if e.business_date == day]
-    sold = [e for e in unique if e.event is LedgerEvent.SOLD]
-    line_refunds = [e for e in unique if e.event is LedgerEvent.REFUNDED and e.is_line]
-    order_level = {event: [e for e in unique if e.event is event and not e.is_line] for event in LedgerEvent}
+    lines: dict[LedgerEvent, list[LedgerEntry]] = defaultdict(list)
+    order_level: dict[LedgerEvent, list[LedgerEntry]] = defaultdict(list)
+    for e in unique:
+        (order_level if e.line is None else lines)[e.event].append(e)
+    sold = lines[LedgerEvent.SOLD]
+    line_refunds = lines[LedgerEvent.REFUNDED]
 
     revenue = Revenue(
         gross_cents=sum(e.amount_cents for e in sold),
         discount_cents=sum(e.amount_cents for e in order_level[LedgerEvent.DISCOUNT]),
         delivery_cents=sum(e.amount_cents for e in order_level[LedgerEvent.DELIVERY]),
-        refund_cents=sum(e.amount_cents for e in unique if e.event is LedgerEvent.REFUNDED),
+        refund_cents=sum(e.amount_cents for e in (*line_refunds, *order_level[LedgerEvent.REFUNDED])),
     )
     orders = len({e.order_id for e in sold})
     aov = _divide_half_up(revenue.gross_cents - revenue.discount_cents, orders)
@@ -172,9 +175,9 @@ def build_daily_report(
         by_warehouse=_by_warehouse(sold),
         by_delivery_method=_by_delivery_method(sold, order_level[LedgerEvent.DELIVERY]),
         promo_codes=_promo_codes(order_level[LedgerEvent.DISCOUNT]),
-        cancellations=_cancellations(unique, order_level[LedgerEvent.CANCELLED]),
+        cancellations=_cancellations(lines[LedgerEvent.CANCELLED], order_level[LedgerEvent.CANCELLED]),
         refunds={
-            "orders": len({e.order_id for e in unique if e.event is LedgerEvent.REFUNDED}),
+            "orders": len({e.order_id for e in (*line_refunds, *order_level[LedgerEvent.REFUNDED])}),
             "units": sum(e.quantity for e in line_refunds),
             "amountCents": revenue.refund_cents,
         },
@@ -291,8 +294,7 @@ def _reasons(entries: Sequence[LedgerEntry]) -> list[dict[str, Any]]:
     return [{"reason": reason, "orders": n} for reason, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
-def _cancellations(unique: Sequence[LedgerEntry], orders: Sequence[LedgerEntry]) -> dict[str, Any]:
-    lines = [e for e in unique if e.event is LedgerEvent.CANCELLED and e.is_line]
+def _cancellations(lines: Sequence[LedgerEntry], orders: Sequence[LedgerEntry]) -> dict[str, Any]:
     return {
         "orders": len(orders),
         "units": sum(e.quantity for e in lines),

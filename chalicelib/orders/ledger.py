@@ -37,6 +37,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
@@ -126,7 +127,7 @@ class LedgerEntry:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a whole number >= 0, not {value!r}")
 
-    @property
+    @cached_property
     def entry_id(self) -> str:
         return f"{self.order_id}#{self.line if self.line is not None else ORDER_LEVEL}#{self.event.value}"
 
