@@ -33,6 +33,7 @@ class BarChart:
     format_tick: Callable[[int], str]
     highlight: int | None = None  # index of a bar to stand out (the report's day)
     label_every: int = 1  # show every n-th x label when they would crowd
+    minimum_span: int = 1  # the axis of an all-zero chart (say one currency unit, in cents)
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def layout(
     chart: BarChart, width: float, height: float, text_width: Callable[[str], float], text_height: float
 ) -> Layout:
     """Where everything goes in a `width` x `height` box (y grows downwards)."""
-    scale = nice_scale(chart.values)
+    scale = nice_scale(chart.values, minimum_span=chart.minimum_span)
     pad = text_height * 0.8
     tick_texts = [chart.format_tick(t) for t in scale.ticks]
     left = pad + max(text_width(t) for t in tick_texts) + pad * 0.6

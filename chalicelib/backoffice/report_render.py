@@ -153,6 +153,7 @@ def charts(report: Report) -> dict[str, BarChart]:
             values=[h["grossCents"] for h in report["salesByHour"]],
             format_tick=tick,
             label_every=3,
+            minimum_span=10 ** exponent(report["currency"]),
         ),
         LAST_14_DAYS: BarChart(
             title="Net sales, last 14 days" + (" (grey: no report that day)" if None in values else ""),
@@ -161,6 +162,7 @@ def charts(report: Report) -> dict[str, BarChart]:
             format_tick=tick,
             highlight=len(history) - 1,
             label_every=2 if len(history) > 10 else 1,
+            minimum_span=10 ** exponent(report["currency"]),
         ),
     }
 

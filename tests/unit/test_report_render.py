@@ -115,9 +115,14 @@ def test_pdf_shows_the_figures_and_survives_any_text(report: dict[str, Any], tmp
         assert expected in text, expected
 
 
-def test_pdf_of_an_empty_day(report: dict[str, Any]) -> None:
-    empty = build_daily_report("2025-03-15", [], timezone="America/New_York", currency="JPY").to_dict()
+def test_an_empty_day_renders_with_a_whole_unit_axis() -> None:
+    empty = build_daily_report("2025-03-15", [], timezone="America/New_York", currency="USD").to_dict()
     assert rr.render_pdf(empty, shop_name=SHOP).startswith(b"%PDF-")
+    chart = rr.charts(empty)[rr.SALES_BY_HOUR]
+    plan = layout(chart, 400, 200, lambda text: 6.0 * len(text), 10)
+    assert [label.text for _, label in plan.grid] == ["$0", "$1"] and plan.bars == []
+    yen = build_daily_report("2025-03-15", [], timezone="Asia/Tokyo", currency="JPY").to_dict()
+    assert [label.text for _, label in layout(rr.charts(yen)[rr.SALES_BY_HOUR], 400, 200, len, 10).grid] == ["¥0", "¥1"]
 
 
 def test_nice_scales() -> None:
