@@ -4,11 +4,14 @@
 2. DynamoDB requests per POST /inventory-order (botocore event hooks, moto in-process).
 3. Orders per second and p50/p99 latency of POST /inventory-order through the devstack
    (moto server + `chalice local`) with 16 concurrent clients.
-4. Zip code -> coordinates: first lookup in a fresh process (cold) and a warm lookup.
-5. DynamoDB requests per shop order (POST /orders) for 1 and 10 lines.
-6. Checkout (POST /orders) p50/p99 through the devstack with 16 concurrent clients.
+4. The daily report over 10,000 sales-ledger records: the day's Queries, the aggregation, each
+   rendering (JSON, CSV, PDF, chart PNGs, e-mail).
+5. Zip code -> coordinates: first lookup in a fresh process (cold) and a warm lookup.
+6. DynamoDB requests per shop order (POST /orders) for 1 and 10 lines.
+7. Checkout (POST /orders) p50/p99 through the devstack with 16 concurrent clients.
 
-Run one with `python -m bench cold|requests|throughput|zip|checkout_requests|checkout`. Figures are printed and saved to
+Run one with `python -m bench cold|requests|throughput|report|zip|checkout_requests|checkout`. Figures are
+printed and saved to
 `bench/results/latest.json` (git-ignored).
 """
 
@@ -430,10 +433,18 @@ def checkout(clients: int = 16, total: int = 400, max_seconds: float = 60.0) -> 
     }
 
 
+def report_build() -> dict[str, Any]:
+    os.environ.update(_local_env())
+    from bench.reports import report_build as run
+
+    return run()
+
+
 BENCHMARKS = {
     "cold": cold_import,
     "requests": requests_per_order,
     "throughput": throughput,
+    "report": report_build,
     "zip": zip_lookup,
     "checkout_requests": checkout_requests,
     "checkout": checkout,

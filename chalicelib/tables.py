@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from pynamodb.models import Model
 
+from chalicelib.backoffice.models import ApiKey
 from chalicelib.core.db import create_table, table_schema
 from chalicelib.core.idempotency import IdempotencyRecord
 from chalicelib.inventory.models import Movement, Product, Stock, Warehouse
+from chalicelib.orders.ledger import LedgerRecord
 from chalicelib.shop.models import Cart, DeliveryMethod, Order, PromoCode, PromoRedemption
 
 ALL_MODELS: tuple[type[Model], ...] = (
@@ -25,6 +27,8 @@ ALL_MODELS: tuple[type[Model], ...] = (
     PromoCode,
     PromoRedemption,
     DeliveryMethod,
+    LedgerRecord,
+    ApiKey,
 )
 
 __all__ = ["ALL_MODELS", "create_table", "table_schema"]

@@ -196,6 +196,17 @@ resource "aws_dynamodb_table" "carts" {
 
   attribute {
     name = "cart_id"
+# Sales ledger: one record per order line per sales event (chalicelib/orders/ledger.py). The key
+# spreads a day over shards ("<business date>#<shard>"); a day's report is one Query per shard.
+resource "aws_dynamodb_table" "sales_ledger" {
+  name                        = "${var.name_prefix}-sales-ledger"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "day_shard"
+  range_key                   = "entry_id"
+  deletion_protection_enabled = true
+
+  attribute {
+    name = "day_shard"
     type = "S"
   }
 
@@ -241,6 +252,7 @@ resource "aws_dynamodb_table" "promo_codes" {
 
   attribute {
     name = "code"
+    name = "entry_id"
     type = "S"
   }
 
@@ -291,6 +303,15 @@ resource "aws_dynamodb_table" "delivery_methods" {
 
   attribute {
     name = "method"
+# API keys of machine clients: hashes only, never the secret.
+resource "aws_dynamodb_table" "api_keys" {
+  name                        = "${var.name_prefix}-api-keys"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "key_id"
+  deletion_protection_enabled = true
+
+  attribute {
+    name = "key_id"
     type = "S"
   }
 

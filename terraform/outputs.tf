@@ -57,6 +57,8 @@ output "table_names" {
     warehouses        = aws_dynamodb_table.warehouses.name
     orders            = aws_dynamodb_table.orders.name
     idempotency       = aws_dynamodb_table.idempotency.name
+    sales_ledger      = aws_dynamodb_table.sales_ledger.name
+    api_keys          = aws_dynamodb_table.api_keys.name
     carts             = aws_dynamodb_table.carts.name
     promo_codes       = aws_dynamodb_table.promo_codes.name
     promo_redemptions = aws_dynamodb_table.promo_redemptions.name
