@@ -185,17 +185,6 @@ resource "aws_dynamodb_table" "idempotency" {
   }
 }
 
-# --- the shop (issue 9) ---------------------------------------------------------------------------
-
-# Carts, guest and signed in; expire 30 days after their last change.
-resource "aws_dynamodb_table" "carts" {
-  name                        = "${var.name_prefix}-carts"
-  billing_mode                = "PAY_PER_REQUEST"
-  hash_key                    = "cart_id"
-  deletion_protection_enabled = true
-
-  attribute {
-    name = "cart_id"
 # Sales ledger: one record per order line per sales event (chalicelib/orders/ledger.py). The key
 # spreads a day over shards ("<business date>#<shard>"); a day's report is one Query per shard.
 resource "aws_dynamodb_table" "sales_ledger" {
@@ -207,6 +196,57 @@ resource "aws_dynamodb_table" "sales_ledger" {
 
   attribute {
     name = "day_shard"
+    type = "S"
+  }
+
+  attribute {
+    name = "entry_id"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.this.arn
+  }
+}
+
+# API keys of machine clients: hashes only, never the secret.
+resource "aws_dynamodb_table" "api_keys" {
+  name                        = "${var.name_prefix}-api-keys"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "key_id"
+  deletion_protection_enabled = true
+
+  attribute {
+    name = "key_id"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.this.arn
+  }
+}
+
+# --- the shop (issue 9) ---------------------------------------------------------------------------
+
+# Carts, guest and signed in; expire 30 days after their last change.
+resource "aws_dynamodb_table" "carts" {
+  name                        = "${var.name_prefix}-carts"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "cart_id"
+  deletion_protection_enabled = true
+
+  attribute {
+    name = "cart_id"
     type = "S"
   }
 
@@ -252,7 +292,6 @@ resource "aws_dynamodb_table" "promo_codes" {
 
   attribute {
     name = "code"
-    name = "entry_id"
     type = "S"
   }
 
@@ -303,15 +342,6 @@ resource "aws_dynamodb_table" "delivery_methods" {
 
   attribute {
     name = "method"
-# API keys of machine clients: hashes only, never the secret.
-resource "aws_dynamodb_table" "api_keys" {
-  name                        = "${var.name_prefix}-api-keys"
-  billing_mode                = "PAY_PER_REQUEST"
-  hash_key                    = "key_id"
-  deletion_protection_enabled = true
-
-  attribute {
-    name = "key_id"
     type = "S"
   }
 
