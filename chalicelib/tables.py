@@ -12,8 +12,9 @@ from pynamodb.models import Model
 from chalicelib.core.db import create_table, table_schema
 from chalicelib.core.idempotency import IdempotencyRecord
 from chalicelib.inventory.models import Movement, Product, Stock, Warehouse
+from chalicelib.orders.models import Payment
 from chalicelib.shop.models import Order
 
-ALL_MODELS: tuple[type[Model], ...] = (Product, Stock, Movement, Warehouse, Order, IdempotencyRecord)
+ALL_MODELS: tuple[type[Model], ...] = (Product, Stock, Movement, Warehouse, Order, IdempotencyRecord, Payment)
 
 __all__ = ["ALL_MODELS", "create_table", "table_schema"]

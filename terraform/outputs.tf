@@ -57,6 +57,7 @@ output "table_names" {
     warehouses  = aws_dynamodb_table.warehouses.name
     orders      = aws_dynamodb_table.orders.name
     idempotency = aws_dynamodb_table.idempotency.name
+    payments    = aws_dynamodb_table.payments.name
   }
 }
 
