@@ -179,7 +179,8 @@ def build_message(
 
     if not to:
         raise EmailRejected("an e-mail needs at least one recipient")
-    message = EmailMessage(policy=SMTP)
+    # 7-bit clean, as SES asks: non-ASCII bodies go quoted-printable or base64, headers RFC 2047.
+    message = EmailMessage(policy=SMTP.clone(cte_type="7bit"))
     message["From"] = _address(sender, sender_name)
     message["To"] = ", ".join(_address(a) for a in to)
     if reply_to:
