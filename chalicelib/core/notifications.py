@@ -237,11 +237,9 @@ def send_mail(
     configuration_set = os.environ.get("SES_CONFIGURATION_SET")
     if configuration_set:
         kwargs["ConfigurationSetName"] = configuration_set
-    recipients = [_address(a) for a in to]
+    # No `Destinations`: SES takes the envelope from the To header, which `build_message` checked.
     response = _with_backoff(
-        lambda: get_ses().send_raw_email(
-            Source=settings.sender_email, Destinations=recipients, RawMessage={"Data": raw}, **kwargs
-        ),
+        lambda: get_ses().send_raw_email(Source=settings.sender_email, RawMessage={"Data": raw}, **kwargs),
         deadline=deadline,
     )
     return str(response["MessageId"])

@@ -153,7 +153,7 @@ def test_throttling_is_retried_with_growing_jittered_waits(sleeps: list[float]) 
     for attempt, wait in enumerate(sleeps, start=1):
         assert 0 <= wait <= min(notifications.BACKOFF_CAP, notifications.BACKOFF_BASE * 2**attempt)
     sent = ses.sent[0]
-    assert sent["Destinations"] == ["ann@example.com"] and sent["RawMessage"]["Data"].startswith(b"From: ")
+    assert sent["Source"] == "stockroom@example.com" and b"\r\nTo: ann@example.com\r\n" in sent["RawMessage"]["Data"]
 
 
 def test_throttling_that_outlasts_the_attempts_is_a_transient_error(sleeps: list[float]) -> None:
