@@ -4,8 +4,10 @@
 2. DynamoDB requests per POST /inventory-order (botocore event hooks, moto in-process).
 3. Orders per second and p50/p99 latency of POST /inventory-order through the devstack
    (moto server + `chalice local`) with 16 concurrent clients.
+4. The order documents and payments: receipt render time and size, confirmation e-mail size,
+   AWS requests per payment operation (`bench/orders.py`).
 
-Run one with `python -m bench cold|requests|throughput`. Figures are printed and saved to
+Run one with `python -m bench cold|requests|throughput|documents`. Figures are printed and saved to
 `bench/results/latest.json` (git-ignored).
 """
 
@@ -200,7 +202,13 @@ def throughput(clients: int = 16, total: int = 1600, max_seconds: float = 60.0) 
     }
 
 
-BENCHMARKS = {"cold": cold_import, "requests": requests_per_order, "throughput": throughput}
+def documents() -> dict[str, Any]:
+    from bench.orders import documents as run
+
+    return run()
+
+
+BENCHMARKS = {"cold": cold_import, "requests": requests_per_order, "throughput": throughput, "documents": documents}
 
 
 def main() -> int:

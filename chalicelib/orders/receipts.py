@@ -8,7 +8,7 @@ object under the same key (`receipt_key(order_id)`).
 Fonts: fpdf2's core Helvetica with the Windows-1252 encoding, which covers English and Western
 European text and the euro and pound signs. Other characters are transliterated (`Łódź` ->
 `Lodz`) or shown as `?`; a Unicode TTF would cover every script but would also triple the
-deployment package (see the report in docs/CONTRACTS.md).
+deployment package (docs/CONTRACTS.md).
 """
 
 from __future__ import annotations
