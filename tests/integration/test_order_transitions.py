@@ -14,14 +14,16 @@ from chalicelib.core.db import Cancelled, transact
 from chalicelib.core.errors import Conflict, InvalidTransition, NotFound
 from chalicelib.orders.status import OrderStatus
 from chalicelib.orders.transitions import add_to_transaction, apply_transition, explain_refusal
+from chalicelib.shop.models import Order
 
-pytestmark = pytest.mark.usefixtures("aws")
+pytestmark = pytest.mark.usefixtures("empty_tables")
+TABLES = [Order]
 PLACED_AT = datetime(2025, 3, 3, 19, 5, tzinfo=UTC)
 
 
 def place(order_id: str = "o-1", status: str = "PLACED") -> None:
     """An order as checkout leaves it (the fields the shop's Order model has today)."""
-    from chalicelib.shop.models import Order, OrderLine, StatusChange
+    from chalicelib.shop.models import OrderLine, StatusChange
 
     Order(
         order_id,
@@ -37,8 +39,6 @@ def place(order_id: str = "o-1", status: str = "PLACED") -> None:
 
 
 def history(order_id: str = "o-1") -> list[tuple[str, str]]:
-    from chalicelib.shop.models import Order
-
     order = Order.get(order_id, consistent_read=True)
     return [(str(c.status), str(c.by)) for c in order.status_history]
 
@@ -58,8 +58,6 @@ def test_the_happy_path_keeps_the_history_with_time_and_actor() -> None:
         ("SHIPPED", "user:admin@example.com"),
         ("DELIVERED", "user:admin@example.com"),
     ]
-    from chalicelib.shop.models import Order
-
     stamps = [c.at for c in Order.get("o-1").status_history]
     assert stamps[1] == at and stamps == sorted(stamps)
 
@@ -98,8 +96,6 @@ def test_staff_orders_and_unknown_orders() -> None:
 
 
 def test_extra_actions_ride_in_the_same_write_and_an_extra_condition_narrows_it() -> None:
-    from chalicelib.shop.models import Order
-
     place()
     apply_transition("o-1", "PAID", actor="workflow", extra_actions=[Order.created_by.set("checkout")])
     assert Order.get("o-1").created_by == "checkout"

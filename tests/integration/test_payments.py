@@ -21,16 +21,16 @@ from chalicelib.core.errors import (
     UnknownPaymentToken,
     ValidationError,
 )
+from chalicelib.orders.models import Payment
 from chalicelib.orders.payments import order_key
 from chalicelib.orders.payments.simulated import TIMEOUT_OVERSHOOT, SimulatedGateway
 
-pytestmark = pytest.mark.usefixtures("aws")
+pytestmark = pytest.mark.usefixtures("empty_tables")
+TABLES = [Payment]
 
 
 def payment_items() -> list[Any]:
-    from chalicelib.orders.models import Payment
-
-    return list(Payment.scan())
+    return list(Payment.scan(consistent_read=True))
 
 
 def authorize(gateway: SimulatedGateway, token: str = "tok_visa", *, order: str = "o-1", **kwargs: Any) -> Any:
