@@ -8,7 +8,15 @@ import pytest
 
 from chalicelib.core.errors import ValidationError
 from chalicelib.orders.payments import PERMANENT_ERROR_NAMES, TRANSIENT_ERROR_NAMES
-from chalicelib.orders.payments.cards import CARDS, TOKENS, Behaviour, decline_message, luhn_valid, tokenize_test_card
+from chalicelib.orders.payments.cards import (
+    CARDS,
+    DEFAULT_TOKEN,
+    TOKENS,
+    Behaviour,
+    decline_message,
+    luhn_valid,
+    tokenize_test_card,
+)
 
 TODAY = date(2026, 5, 17)
 
@@ -40,6 +48,7 @@ def test_every_mapped_number_is_a_valid_card_with_a_known_token() -> None:
         assert luhn_valid(number), number
         assert token in TOKENS
     assert {"tok_visa", "tok_chargeDeclined", "tok_chargeDeclinedInsufficientFunds"} <= set(TOKENS)
+    assert TOKENS[DEFAULT_TOKEN].behaviour is Behaviour.SUCCEED
     assert TOKENS["tok_processingError"].behaviour is Behaviour.PROCESSING_ERROR
     assert TOKENS["tok_timeout"].behaviour is Behaviour.TIMEOUT
     assert all(t.decline_code for t in TOKENS.values() if t.behaviour is Behaviour.DECLINE)

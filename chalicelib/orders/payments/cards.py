@@ -25,6 +25,9 @@ from enum import StrEnum
 
 from chalicelib.core.errors import ValidationError
 
+# An order placed without a token (`POST /place-order`) pays with this one.
+DEFAULT_TOKEN = "tok_visa"
+
 
 class Behaviour(StrEnum):
     SUCCEED = "succeed"
