@@ -4,11 +4,13 @@
 2. DynamoDB requests per POST /inventory-order (botocore event hooks, moto in-process).
 3. Orders per second and p50/p99 latency of POST /inventory-order through the devstack
    (moto server + `chalice local`) with 16 concurrent clients.
-4. The order documents and payments: receipt render time and size, confirmation e-mail size,
+4. The daily report over 10,000 sales-ledger records: the day's Queries, the aggregation, each
+   rendering (JSON, CSV, PDF, chart PNGs, e-mail).
+5. The order documents and payments: receipt render time and size, confirmation e-mail size,
    AWS requests per payment operation (`bench/orders.py`).
 
-Run one with `python -m bench cold|requests|throughput|documents`. Figures are printed and saved to
-`bench/results/latest.json` (git-ignored).
+Run one with `python -m bench cold|requests|throughput|report|documents`. Figures are printed and
+saved to `bench/results/latest.json` (git-ignored).
 """
 
 from __future__ import annotations
@@ -202,13 +204,26 @@ def throughput(clients: int = 16, total: int = 1600, max_seconds: float = 60.0) 
     }
 
 
+def report_build() -> dict[str, Any]:
+    os.environ.update(_local_env())
+    from bench.reports import report_build as run
+
+    return run()
+
+
 def documents() -> dict[str, Any]:
     from bench.orders import documents as run
 
     return run()
 
 
-BENCHMARKS = {"cold": cold_import, "requests": requests_per_order, "throughput": throughput, "documents": documents}
+BENCHMARKS = {
+    "cold": cold_import,
+    "requests": requests_per_order,
+    "throughput": throughput,
+    "report": report_build,
+    "documents": documents,
+}
 
 
 def main() -> int:

@@ -233,13 +233,21 @@ def send_mail(
         reply_to=reply_to,
         headers=headers,
     )
+    return send_raw(raw, deadline=deadline)
+
+
+def send_raw(raw: bytes, *, deadline: float | None = None) -> str:
+    """Send a raw MIME message (from `build_message`, or built elsewhere, such as the daily
+    report's e-mail with inline charts) with SES `SendRawEmail`, backing off like every send."""
+    if len(raw) > MAX_RAW_BYTES:
+        raise EmailRejected(f"the e-mail is {len(raw)} bytes encoded; SES accepts at most {MAX_RAW_BYTES}")
     kwargs: dict[str, Any] = {}
     configuration_set = os.environ.get("SES_CONFIGURATION_SET")
     if configuration_set:
         kwargs["ConfigurationSetName"] = configuration_set
-    # No `Destinations`: SES takes the envelope from the To header, which `build_message` checked.
+    # No `Destinations`: SES takes the envelope from the message's To/Cc/Bcc headers.
     response = _with_backoff(
-        lambda: get_ses().send_raw_email(Source=settings.sender_email, RawMessage={"Data": raw}, **kwargs),
+        lambda: get_ses().send_raw_email(Source=get_settings().sender_email, RawMessage={"Data": raw}, **kwargs),
         deadline=deadline,
     )
     return str(response["MessageId"])

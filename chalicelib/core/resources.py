@@ -103,6 +103,8 @@ MOVEMENTS = TableRef("movements")
 WAREHOUSES = TableRef("warehouses")
 ORDERS = TableRef("orders")
 IDEMPOTENCY = TableRef("idempotency")
+SALES_LEDGER = TableRef("sales_ledger")
+API_KEYS = TableRef("api_keys")
 PAYMENTS = TableRef("payments")
 
 RECEIPTS_BUCKET = Bucket(

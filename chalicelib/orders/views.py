@@ -8,12 +8,14 @@ totals, subtotal, total), so a receipt cannot show figures that disagree with ea
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from chalicelib.core.money import format_money
+from chalicelib.core.money import format_cents
 
 _CITY_FIRST = {"US", "USA", "CA", "GB", "UK", "AU"}
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,8 @@ class OrderView:
         expected = self.subtotal_cents - self.discount_cents + self.delivery_cents
         if self.total_cents != expected:
             raise ValueError(f"total_cents {self.total_cents} != subtotal - discount + delivery = {expected}")
-        format_money(0, self.currency)  # raises for a currency that is not an ISO 4217 code
+        if not _CURRENCY.match(self.currency):
+            raise ValueError(f"currency must be an ISO 4217 code such as USD, got {self.currency!r}")
 
     @property
     def delivery_label(self) -> str:
@@ -103,7 +106,7 @@ class OrderView:
         return sum(line.quantity for line in self.lines)
 
     def money(self, cents: int) -> str:
-        return format_money(cents, self.currency)
+        return format_cents(cents, self.currency)
 
 
 def _whole(name: str, value: int, *, low: int = 0) -> None:

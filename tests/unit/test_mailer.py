@@ -193,3 +193,12 @@ def test_the_simple_sender_backs_off_as_well(sleeps: list[float]) -> None:
     assert notifications.send_email(to=["ann@example.com"], subject="a\r\nb", html="h", text="t") == "m-1"
     assert len(sleeps) == 1
     assert ses.sent[0]["Message"]["Subject"]["Data"] == "a b"
+
+
+def test_raw_messages_built_elsewhere_get_the_same_backoff(sleeps: list[float]) -> None:
+    ses = fake(error("Throttling"))
+    raw = build()
+    assert notifications.send_raw(raw) == "m-1"
+    assert len(sleeps) == 1 and ses.sent[0]["RawMessage"]["Data"] is raw
+    with pytest.raises(EmailRejected, match="at most"):
+        notifications.send_raw(b"x" * (notifications.MAX_RAW_BYTES + 1))

@@ -1,4 +1,4 @@
-"""Money formatting and the order view's invariants (pure)."""
+"""The order view's invariants and formatting (pure)."""
 
 from __future__ import annotations
 
@@ -6,32 +6,14 @@ from datetime import datetime
 
 import pytest
 
-from chalicelib.core.money import format_money
 from chalicelib.orders.views import Address, LineView
 from tests.support.orders import sample_lines, sample_view
 
 
-@pytest.mark.parametrize(
-    ("amount", "currency", "text"),
-    [
-        (1_234_567, "USD", "$12,345.67"),
-        (5, "USD", "$0.05"),
-        (-500, "EUR", "-€5.00"),
-        (1_500, "JPY", "¥1,500"),
-        (995, "CHF", "9.95 CHF"),
-        (1_234, "KWD", "1.234 KWD"),
-        (0, "gbp", "£0.00"),
-    ],
-)
-def test_format_money(amount: int, currency: str, text: str) -> None:
-    assert format_money(amount, currency) == text
-
-
-def test_format_money_refuses_floats_and_bad_codes() -> None:
-    with pytest.raises(TypeError):
-        format_money(12.5, "USD")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="ISO 4217"):
-        format_money(1, "dollars")
+def test_the_view_formats_in_its_currency() -> None:
+    """Formatting itself is `core.money.format_cents` (tested with the reports)."""
+    assert sample_view().money(24_169) == "$241.69"
+    assert sample_view(currency="EUR").money(-500) == "-€5.00"
 
 
 def test_a_view_must_add_up() -> None:
