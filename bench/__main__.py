@@ -6,12 +6,14 @@
    (moto server + `chalice local`) with 16 concurrent clients.
 4. The daily report over 10,000 sales-ledger records: the day's Queries, the aggregation, each
    rendering (JSON, CSV, PDF, chart PNGs, e-mail).
-5. Zip code -> coordinates: first lookup in a fresh process (cold) and a warm lookup.
-6. DynamoDB requests per shop order (POST /orders) for 1 and 10 lines.
-7. Checkout (POST /orders) p50/p99 through the devstack with 16 concurrent clients.
+5. The order documents and payments: receipt render time and size, confirmation e-mail size,
+   AWS requests per payment operation (`bench/orders.py`).
+6. Zip code -> coordinates: first lookup in a fresh process (cold) and a warm lookup.
+7. DynamoDB requests per shop order (POST /orders) for 1 and 10 lines.
+8. Checkout (POST /orders) p50/p99 through the devstack with 16 concurrent clients.
 
-Run one with `python -m bench cold|requests|throughput|report|zip|checkout_requests|checkout`. Figures are
-printed and saved to
+Run one with `python -m bench cold|requests|throughput|report|documents|zip|checkout_requests|checkout`.
+Figures are printed and saved to
 `bench/results/latest.json` (git-ignored).
 """
 
@@ -440,6 +442,12 @@ def report_build() -> dict[str, Any]:
     return run()
 
 
+def documents() -> dict[str, Any]:
+    from bench.orders import documents as run
+
+    return run()
+
+
 BENCHMARKS = {
     "cold": cold_import,
     "requests": requests_per_order,
@@ -448,6 +456,7 @@ BENCHMARKS = {
     "zip": zip_lookup,
     "checkout_requests": checkout_requests,
     "checkout": checkout,
+    "documents": documents,
 }
 
 

@@ -236,6 +236,28 @@ resource "aws_dynamodb_table" "api_keys" {
   }
 }
 
+# The simulated payment gateway's payments and refunds (its own table, as a processor's would be).
+resource "aws_dynamodb_table" "payments" {
+  name                        = "${var.name_prefix}-payments"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "payment_id"
+  deletion_protection_enabled = true
+
+  attribute {
+    name = "payment_id"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.this.arn
+  }
+}
+
 # --- the shop (issue 9) ---------------------------------------------------------------------------
 
 # Carts, guest and signed in; expire 30 days after their last change.
