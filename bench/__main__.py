@@ -86,7 +86,7 @@ def requests_per_order(orders: int = 20) -> dict[str, Any]:
     from moto import mock_aws
 
     from bench.aws_calls import count_aws_calls
-    from devstack.chalice_patch import patch_local_authorizer
+    from devstack.chalice_patch import patch_chalice_local
 
     with mock_aws():
         from chalicelib.core import auth
@@ -103,7 +103,7 @@ def requests_per_order(orders: int = 20) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         from app import app
 
-        patch_local_authorizer()
+        patch_chalice_local()
         with Client(app, stage_name="local") as client:
             body = {"productId": "BENCH-1", "productName": "Bench", "quantity": 10_000, "threshold": 1}
             client.http.post("/products", headers=headers, body=json.dumps(body))

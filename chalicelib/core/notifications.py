@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -76,11 +77,42 @@ def send_email(*, to: list[str] | tuple[str, ...], subject: str, html: str, text
     return response["MessageId"]
 
 
+SNS_SUBJECT_MAX = 99  # AWS: "less than 100 characters long"
+
+
+def one_line(text: str) -> str:
+    """Text fit for a subject line: line breaks and control characters become spaces, runs of
+    white space one space, trimmed."""
+    spaced = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text)
+    return " ".join(spaced.split())
+
+
+def sns_subject(text: str) -> str:
+    """An SNS subject AWS accepts, whatever the text (product names come from admins).
+
+    AWS's rule (Publish API): UTF-8 text with no line breaks or control characters, less than
+    100 characters; its older wording also required ASCII starting with a letter, number or
+    punctuation mark. moto accepts anything, so this builds the strictest form: ASCII
+    (accents dropped, other characters as '?'), one line, starting with a letter, digit or
+    punctuation mark, at most 99 characters (cut with "...").
+    """
+    ascii_text = "".join(
+        ch if ch.isascii() else "?"
+        for ch in unicodedata.normalize("NFKD", one_line(text))
+        if not unicodedata.combining(ch)
+    )
+    # Trimmed printable ASCII starts with a letter, a digit or a punctuation mark by construction.
+    subject = one_line(ascii_text) or "Stockroom notification"
+    if len(subject) > SNS_SUBJECT_MAX:
+        subject = subject[: SNS_SUBJECT_MAX - 3].rstrip() + "..."
+    return subject
+
+
 def publish(*, topic_arn: str, subject: str, payload: dict[str, Any], email_text: str, event_type: str) -> str:
     """Publish a domain event: JSON for machines (queues, Lambdas), prose for e-mail subscribers."""
     response = get_sns().publish(
         TopicArn=topic_arn,
-        Subject=subject[:100],
+        Subject=sns_subject(subject),
         MessageStructure="json",
         Message=json.dumps({"default": json.dumps(payload), "email": email_text}),
         MessageAttributes={"event_type": {"DataType": "String", "StringValue": event_type}},

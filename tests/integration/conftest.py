@@ -15,7 +15,7 @@ from moto import mock_aws
 
 from chalicelib.core import auth
 from chalicelib.core.config import reset_settings
-from devstack.chalice_patch import patch_local_authorizer
+from devstack.chalice_patch import patch_chalice_local
 from devstack.env import ACCOUNT_ID, REGION
 from tests.support.tokens import StaticJWKS, mint
 
@@ -72,7 +72,7 @@ def cognito(aws: None, monkeypatch: pytest.MonkeyPatch) -> Cognito:
 def client(cognito: Cognito) -> Iterator[Client]:
     from app import app
 
-    patch_local_authorizer()
+    patch_chalice_local()
     with Client(app, stage_name="local") as test_client:
         yield test_client
 

@@ -188,7 +188,7 @@ def test_reconcile_repairs_and_records_edits_made_outside_the_app(client: Client
     )
     result = client.lambda_.invoke("reconcile_stock", scheduled).payload
     assert result == {"checked": 2, "repaired": 1}
-    product = call(client, "GET", "/products/493.857.51").data
+    product = call(client, "GET", "/products/493.857.51", cognito).data
     assert product["stock"][0]["onHand"] == 4 and product["stock"][0]["available"] == 4
     ledger = call(client, "GET", "/products/493.857.51/movements", cognito).data["items"]
     assert (ledger[0]["reason"], ledger[0]["onHandDelta"], ledger[0]["actor"]) == (
