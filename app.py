@@ -39,12 +39,15 @@ def list_products() -> Response:
     from chalicelib.core import auth
     from chalicelib.inventory import catalog
 
-    view = _catalog_view(auth.optional_principal(app.current_request))
+    caller = auth.optional_principal(app.current_request)
     params = app.current_request.query_params or {}
     page = catalog.list_products(
-        limit=query_int(params, "limit", 1, 100), cursor=params.get("cursor"), query=params.get("q") or None, view=view
+        limit=query_int(params, "limit", 1, 100),
+        cursor=params.get("cursor"),
+        query=params.get("q") or None,
+        view=_catalog_view(caller),
     )
-    return _catalog_response(page, view)
+    return _catalog_response(page, caller)
 
 
 @app.route("/products", methods=["POST"], authorizer=cognito)
@@ -62,8 +65,8 @@ def get_product(product_id: str) -> Response:
     from chalicelib.core import auth
     from chalicelib.inventory import catalog
 
-    view = _catalog_view(auth.optional_principal(app.current_request))
-    return _catalog_response(catalog.get_product(product_id, view), view)
+    caller = auth.optional_principal(app.current_request)
+    return _catalog_response(catalog.get_product(product_id, _catalog_view(caller)), caller)
 
 
 @app.route("/products/{product_id}", methods=["PUT", "PATCH"], authorizer=cognito)
@@ -123,11 +126,12 @@ def _catalog_view(principal: Any) -> Any:
     return "admin" if principal is not None and principal.is_admin else "public"
 
 
-def _catalog_response(body: dict[str, Any], view: str) -> Response:
-    """Public catalog reads may be cached briefly (CloudFront, browsers); an admin's never."""
+def _catalog_response(body: dict[str, Any], caller: Any) -> Response:
+    """Anonymous catalog reads may be cached briefly (CloudFront, browsers); a signed-in
+    caller's never (an admin's carries the shop's stock figures)."""
     from chalicelib.inventory.catalog import PUBLIC_CACHE_CONTROL
 
-    cache = PUBLIC_CACHE_CONTROL if view == "public" else "private, no-store"
+    cache = PUBLIC_CACHE_CONTROL if caller is None else "private, no-store"
     return Response(body, headers={"Cache-Control": cache, "Vary": "Authorization"})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,16 +12,25 @@ import botocore.session
 
 
 @contextmanager
-def count_aws_calls() -> Iterator[Counter[str]]:
+def count_aws_calls(requests: list[tuple[str, dict[str, Any]]] | None = None) -> Iterator[Counter[str]]:
     """Counts `service.Operation` for every request made by any client created or existing.
 
     PynamoDB builds its own botocore clients (one per model connection), so counting on one client
-    would miss calls: the hook is registered on every session's event system instead.
+    would miss calls: the hook is registered on every session's event system instead. With a
+    `requests` list, each JSON-protocol request's parameters are appended to it too.
     """
     counts: Counter[str] = Counter()
 
-    def before_call(model: Any, **_: Any) -> None:
-        counts[f"{model.service_model.service_name}.{model.name}"] += 1
+    def before_call(model: Any, params: Any = None, **_: Any) -> None:
+        name = f"{model.service_model.service_name}.{model.name}"
+        counts[name] += 1
+        if requests is not None:
+            body = params.get("body") if isinstance(params, dict) else None
+            try:
+                parsed = json.loads(body) if body else {}
+            except (TypeError, ValueError):
+                parsed = {}
+            requests.append((name, parsed if isinstance(parsed, dict) else {}))
 
     original = botocore.session.Session.create_client
     hooked: list[Any] = []

@@ -46,7 +46,14 @@ def test_json_media_types_in_any_case(content_type: str | None) -> None:
 
 @pytest.mark.parametrize(
     "content_type",
-    ["text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin-1", "json", "application/", "a/b; c"],
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/json; charset=latin-1",
+        "json",
+        "application/",
+        "a/b; c",
+    ],
 )
 def test_other_media_types_are_415(content_type: str) -> None:
     with pytest.raises(UnsupportedMediaType):
@@ -54,7 +61,10 @@ def test_other_media_types_are_415(content_type: str) -> None:
 
 
 def test_parse_media_type() -> None:
-    assert http.parse_media_type('Text/HTML; Charset="UTF-8"; q="a\\"b"') == ("text/html", {"charset": "UTF-8", "q": 'a"b'})
+    assert http.parse_media_type('Text/HTML; Charset="UTF-8"; q="a\\"b"') == (
+        "text/html",
+        {"charset": "UTF-8", "q": 'a"b'},
+    )
     with pytest.raises(ValueError):
         http.parse_media_type("text/html; charset")
 
@@ -84,14 +94,16 @@ def test_brackets_inside_strings_do_not_count() -> None:
     assert http.read_json(request(json.dumps(body))) == body
 
 
-@pytest.mark.parametrize("raw", ["", "   ", "{not json", "[1, 2]", '"x"', "NaN", '{"a": NaN}', '{"a": Infinity}', b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "raw", ["", "   ", "{not json", "[1, 2]", '"x"', "NaN", '{"a": NaN}', '{"a": Infinity}', b"\xff\xfe"]
+)
 def test_bad_bodies_are_400_naming_the_body(raw: str | bytes) -> None:
     with pytest.raises(ValidationError) as err:
         http.read_json(request(raw))
     assert err.value.details["field"] == "body"
 
 
-@pytest.mark.parametrize("value", ["1x", "1.5", "١", "1" * 30, " 1", "0x10"])
+@pytest.mark.parametrize("value", ["1x", "1.5", "\u0661", "1" * 30, " 1", "0x10"])
 def test_query_int_refuses_what_is_not_a_plain_number(value: str) -> None:
     with pytest.raises(ValidationError):
         http.query_int({"limit": value}, "limit", 1, 100)
