@@ -13,6 +13,8 @@ devstack's `chalice local` (devstack/chalice_local.py) and the test client fixtu
 3. Greedy path parameters (`/{proxy+}`) match any number of segments, after every more specific
    route, as in API Gateway. The app's catch-all route answers unknown paths with its own 404,
    so `chalice local`'s 403 that echoes the Authorization header is never reached.
+4. Any HTTP method reaches the app (which answers 405 in its own shape for a method a path does
+   not take), where `http.server` would answer TRACE or an unknown method with an HTML 501.
 """
 
 from __future__ import annotations
@@ -24,6 +26,23 @@ from urllib.parse import parse_qs, unquote, urlparse
 def patch_chalice_local() -> None:
     patch_local_authorizer()
     patch_route_matching()
+    patch_any_method()
+
+
+def patch_any_method() -> None:
+    from chalice.local import ChaliceRequestHandler
+
+    if getattr(ChaliceRequestHandler, "_stockroom_any_method", False):
+        return
+
+    def any_method(self: Any, name: str) -> Any:
+        # http.server looks up `do_<METHOD>`; every method token goes to the gateway emulation.
+        if name.startswith("do_") and name[3:].isalpha() and name[3:].isupper():
+            return self._generic_handle
+        raise AttributeError(name)
+
+    ChaliceRequestHandler.__getattr__ = any_method  # type: ignore[attr-defined]
+    ChaliceRequestHandler._stockroom_any_method = True  # type: ignore[attr-defined]
 
 
 def patch_local_authorizer() -> None:
