@@ -79,6 +79,13 @@ class UnsupportedMediaType(StockroomError):
     code = "UnsupportedMediaType"
 
 
+class ImportInvalid(StockroomError):
+    """An upload with invalid rows; `errors` lists each as {row, field, message}. Nothing changed."""
+
+    status = 422
+    code = "ImportInvalid"
+
+
 class IdempotencyKeyReused(StockroomError):
     status = 422
     code = "IdempotencyKeyReused"
