@@ -209,9 +209,10 @@ def update_product(product_id: str, body: dict[str, Any], *, actor: str) -> dict
 
     Catalog fields and the threshold are set without reading first: racing edits of them never
     conflict (the last one wins, as with any edit). `quantity` sets what can be sold in the default
-    warehouse: the line is read, then written guarded on its version, together with the movement
-    of the difference; a racing write makes it retry (`core.db.optimistic`: jittered, bounded),
-    and only past those retries does the caller get 409 ConcurrentUpdate.
+    warehouse: the line alone is read, then written guarded on its version, together with the
+    movement of the difference; a racing write makes it retry (`core.db.optimistic`: jittered,
+    bounded), and only past those retries does the caller get 409 ConcurrentUpdate. Each attempt
+    is one read and one transaction, so racing writers hold the item as briefly as possible.
     """
     from pynamodb.exceptions import UpdateError
 
@@ -228,36 +229,51 @@ def update_product(product_id: str, body: dict[str, Any], *, actor: str) -> dict
     quantity = validation.whole_number(body, "quantity", required=False)
     if not body:
         raise ValidationError("body", f"give at least one of {', '.join(sorted(UPDATABLE_FIELDS))}")
+    missing = NotFound(f"no product {product_id}", productId=product_id)
+
+    def product_actions(now: Any) -> list[Any]:
+        actions: list[Any] = [Product.updated_at.set(now), Product.version.add(1)]
+        if name is not None:
+            actions += [Product.name.set(name), Product.name_key.set(name_key(name))]
+        if description is not None:
+            actions.append(Product.description.set(description))
+        if price is not None:
+            actions.append(Product.price_cents.set(price))
+        if threshold is not None:
+            actions.append(Product.threshold.set(threshold))
+        return actions
+
+    def catalog_fields_only() -> None:
+        # Only the product item changes: one conditional write, which never conflicts.
+        try:
+            Product(product_id).update(actions=product_actions(utcnow()), condition=Product.product_id.exists())
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise missing from None
+            raise
 
     def attempt() -> None:
-        product, stock = _load(product_id)
         now = utcnow()
-        product_actions: list[Any] = [Product.updated_at.set(now), Product.version.add(1)]
-        if name is not None:
-            product_actions += [Product.name.set(name), Product.name_key.set(name_key(name))]
-        if description is not None:
-            product_actions.append(Product.description.set(description))
-        if price is not None:
-            product_actions.append(Product.price_cents.set(price))
-        if threshold is not None:
-            product_actions.append(Product.threshold.set(threshold))
-        default = next((s for s in stock if s.warehouse_id == DEFAULT_WAREHOUSE_ID), None)
+        # Every line for a new threshold; for a quantity, the default line alone.
+        lines = _read_lines(product_id, every=threshold is not None)
+        default = next((s for s in lines if s.warehouse_id == DEFAULT_WAREHOUSE_ID), None)
+        new_line_threshold = threshold
+        if quantity is not None and default is None and new_line_threshold is None:
+            try:  # a first line in the default warehouse takes the product's threshold
+                new_line_threshold = int(Product.get(product_id, consistent_read=True).threshold)
+            except Product.DoesNotExist:
+                raise missing from None
 
         def build(tx: Any) -> None:
+            actions = product_actions(now)
             if quantity is not None and default is None:
-                tx.update(
-                    product,
-                    actions=[*product_actions, Product.warehouse_ids.add({DEFAULT_WAREHOUSE_ID})],
-                    condition=Product.product_id.exists(),
+                actions.append(Product.warehouse_ids.add({DEFAULT_WAREHOUSE_ID}))
+                tx.save(
+                    new_line(
+                        product_id, DEFAULT_WAREHOUSE_ID, on_hand=quantity, threshold=new_line_threshold or 0, now=now
+                    ),
+                    condition=Stock.product_id.does_not_exist(),
                 )
-                line = new_line(
-                    product_id,
-                    DEFAULT_WAREHOUSE_ID,
-                    on_hand=quantity,
-                    threshold=int(product.threshold) if threshold is None else threshold,
-                    now=now,
-                )
-                tx.save(line, condition=Stock.product_id.does_not_exist())
                 if quantity:
                     tx.save(
                         new_movement(
@@ -269,19 +285,18 @@ def update_product(product_id: str, body: dict[str, Any], *, actor: str) -> dict
                             now=now,
                         )
                     )
-            else:
-                tx.update(product, actions=product_actions, condition=Product.product_id.exists())
-            for item in stock:
-                actions: list[Any] = []
+            tx.update(Product(product_id), actions=actions, condition=Product.product_id.exists())
+            for item in lines:
+                item_actions: list[Any] = []
                 guard: Condition = Stock.product_id.exists()
                 if threshold is not None:
-                    actions.append(Stock.threshold.set(threshold))
+                    item_actions.append(Stock.threshold.set(threshold))
                 if quantity is not None and item is default:
                     # `quantity` is what can be sold: on_hand follows it, reservations stay held.
                     on_hand = quantity + int(item.reserved)
                     delta = on_hand - int(item.on_hand)
                     ledger = int(item.on_hand) if item.ledger_on_hand is None else int(item.ledger_on_hand)
-                    actions += [
+                    item_actions += [
                         Stock.available.set(quantity),
                         Stock.on_hand.set(on_hand),
                         Stock.ledger_on_hand.set(ledger + delta),
@@ -298,30 +313,35 @@ def update_product(product_id: str, body: dict[str, Any], *, actor: str) -> dict
                                 now=now,
                             )
                         )
-                if actions:
-                    tx.update(
-                        item, actions=[*actions, Stock.version.add(1), Stock.updated_at.set(now)], condition=guard
-                    )
+                if item_actions:
+                    item_actions += [Stock.version.add(1), Stock.updated_at.set(now)]
+                    tx.update(item, actions=item_actions, condition=guard)
 
-        if quantity is None and threshold is None:
-            # Only the product item changes: one conditional write, which never conflicts.
-            try:
-                product.update(actions=product_actions, condition=Product.product_id.exists())
-            except UpdateError as exc:
-                if exc.cause_response_code == "ConditionalCheckFailedException":
-                    raise NotFound(f"no product {product_id}", productId=product_id) from None
-                raise
-            return
         try:
             transact(build)
         except Cancelled as cancelled:
             if cancelled.failed(Product):
-                raise NotFound(f"no product {product_id}", productId=product_id) from None
+                raise missing from None
             raise Stale() from None  # a stock line changed since it was read: read again
 
-    optimistic(attempt, what=f"product {product_id}", productId=product_id)
+    if quantity is None and threshold is None:
+        catalog_fields_only()
+    else:
+        optimistic(attempt, what=f"product {product_id}", productId=product_id)
     logger.info("product updated", extra={"product_id": product_id, "actor": actor, "fields": sorted(body)})
     return get_product(product_id)
+
+
+def _read_lines(product_id: str, *, every: bool) -> list[Stock]:
+    """A product's stock lines (every one), or only its default warehouse's, read consistently."""
+    from chalicelib.inventory.models import Stock
+
+    if every:
+        return list(Stock.query(product_id, consistent_read=True))
+    try:
+        return [Stock.get(product_id, DEFAULT_WAREHOUSE_ID, consistent_read=True)]
+    except Stock.DoesNotExist:
+        return []
 
 
 def delete_product(product_id: str, *, actor: str) -> None:

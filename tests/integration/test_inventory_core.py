@@ -422,17 +422,17 @@ def test_a_racing_write_makes_the_update_retry_not_fail(
     from chalicelib.inventory import catalog
 
     product_id = new_product(client, cognito, quantity=10)
-    real_load = catalog._load
+    real_read = catalog._read_lines
     raced: list[int] = []
 
-    def load_then_someone_orders(*args: Any, **kwargs: Any) -> Any:
-        read = real_load(*args, **kwargs)
+    def read_then_someone_orders(*args: Any, **kwargs: Any) -> Any:
+        read = real_read(*args, **kwargs)
         if len(raced) < 2:
             raced.append(1)
             order(product_id, 1)
         return read
 
-    monkeypatch.setattr(catalog, "_load", load_then_someone_orders)
+    monkeypatch.setattr(catalog, "_read_lines", read_then_someone_orders)
     response = call(client, "PATCH", f"/products/{product_id}", admin(cognito), {"quantity": 30})
     assert response.status_code == 200 and response.data["quantity"] == 30
     stored = line(product_id)
@@ -446,14 +446,14 @@ def test_past_the_retries_the_answer_is_409_concurrent_update(
     from chalicelib.inventory import catalog
 
     product_id = new_product(client, cognito, quantity=10)
-    real_load = catalog._load
+    real_read = catalog._read_lines
 
     def always_raced(*args: Any, **kwargs: Any) -> Any:
-        read = real_load(*args, **kwargs)
+        read = real_read(*args, **kwargs)
         order(product_id, 1)
         return read
 
-    monkeypatch.setattr(catalog, "_load", always_raced)
+    monkeypatch.setattr(catalog, "_read_lines", always_raced)
     monkeypatch.setattr(db, "OPTIMISTIC_ATTEMPTS", 3)
     monkeypatch.setattr(db, "OPTIMISTIC_BASE_DELAY", 0.001)
     response = call(client, "PATCH", f"/products/{product_id}", admin(cognito), {"quantity": 30})
@@ -462,22 +462,26 @@ def test_past_the_retries_the_answer_is_409_concurrent_update(
     assert int(line(product_id).on_hand) == 7  # nothing of the update was written; the 3 orders were
 
 
-def test_catalog_fields_never_conflict(client: Client, cognito: Cognito, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_catalog_fields_and_thresholds_never_conflict(
+    client: Client, cognito: Cognito, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.core import db
     from chalicelib.inventory import catalog
 
     product_id = new_product(client, cognito, quantity=10)
-    real_load = catalog._load
+    real_read = catalog._read_lines
 
     def always_raced(*args: Any, **kwargs: Any) -> Any:
-        read = real_load(*args, **kwargs)
-        order(product_id, 1)
+        read = real_read(*args, **kwargs)
+        order(product_id, 1)  # every read is stale by the time the write happens
         return read
 
-    monkeypatch.setattr(catalog, "_load", always_raced)
-    response = call(
-        client, "PATCH", f"/products/{product_id}", admin(cognito), {"productName": "Renamed", "priceCents": 5}
-    )
-    assert response.status_code == 200 and response.data["productName"] == "Renamed"
+    monkeypatch.setattr(catalog, "_read_lines", always_raced)
+    monkeypatch.setattr(db, "OPTIMISTIC_ATTEMPTS", 1)  # no retry to hide behind
+    body = {"productName": "Renamed", "priceCents": 5, "threshold": 4}
+    response = call(client, "PATCH", f"/products/{product_id}", admin(cognito), body)
+    assert response.status_code == 200, response.data
+    assert response.data["productName"] == "Renamed" and response.data["stock"][0]["threshold"] == 4
 
 
 # --- the stock helper ------------------------------------------------------------------------------
