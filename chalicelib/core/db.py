@@ -27,10 +27,10 @@ T = TypeVar("T")
 
 # Optimistic writers (read, then write guarded on what was read) retry this often, with full
 # jitter, within this budget, before answering 409 ConcurrentUpdate.
-OPTIMISTIC_ATTEMPTS = 10
+OPTIMISTIC_ATTEMPTS = 12
 OPTIMISTIC_BUDGET_SECONDS = 6.0
 OPTIMISTIC_BASE_DELAY = 0.01
-OPTIMISTIC_MAX_DELAY = 0.4
+OPTIMISTIC_MAX_DELAY = 0.5
 
 
 def utcnow() -> datetime:
