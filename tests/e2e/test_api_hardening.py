@@ -114,3 +114,34 @@ def test_the_api_reference_is_served_and_readable(stack: StackInfo) -> None:
     script = requests.get(f"{stack.web_url}/api-docs/apidoc.js", timeout=10)
     assert script.status_code == 200 and "../api/openapi.json" in script.text
     assert "https://" not in page.text + script.text  # no CDN
+
+
+def test_the_api_reference_renders_every_operation_in_a_browser(stack: StackInfo) -> None:
+    import shutil
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if shutil.which("/usr/bin/chromium") is None:
+        pytest.skip("Debian chromium is not installed (make deps-browser)")
+    from chalicelib.core.apidoc import document
+
+    operations = [
+        (method.upper(), path)
+        for path, item in document()["paths"].items()
+        for method in item
+        if method in {"get", "put", "post", "patch", "delete"}
+    ]
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page()
+            page.goto(f"{stack.web_url}/api-docs/index.html")
+            page.wait_for_selector("section.op", timeout=15_000)
+            rendered = page.locator("section.op .op-line").all_inner_texts()
+            assert len(rendered) == len(operations)
+            for method, path in operations:
+                assert any(method in line and path in line for line in rendered), (method, path)
+            assert "65536" in page.locator(".intro").inner_text()
+        finally:
+            browser.close()

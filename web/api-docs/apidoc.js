@@ -19,17 +19,18 @@ function el(tag, attrs = {}, ...children) {
 }
 
 // A small subset of Markdown the document uses: paragraphs, `code` and **bold**.
+function inline(text, into) {
+  for (const part of String(text || "").split(/(`[^`]+`|\*\*[^*]+\*\*)/)) {
+    if (part.startsWith("`") && part.endsWith("`") && part.length > 1) into.append(el("code", {}, part.slice(1, -1)));
+    else if (part.startsWith("**") && part.endsWith("**") && part.length > 3) into.append(el("strong", {}, part.slice(2, -2)));
+    else if (part) into.append(part);
+  }
+  return into;
+}
+
 function prose(text) {
   const box = el("div", { class: "desc" });
-  for (const paragraph of String(text || "").split(/\n{2,}/)) {
-    const p = el("p");
-    for (const part of paragraph.split(/(`[^`]+`|\*\*[^*]+\*\*)/)) {
-      if (part.startsWith("`") && part.endsWith("`") && part.length > 1) p.append(el("code", {}, part.slice(1, -1)));
-      else if (part.startsWith("**") && part.endsWith("**") && part.length > 3) p.append(el("strong", {}, part.slice(2, -2)));
-      else if (part) p.append(part);
-    }
-    box.append(p);
-  }
+  for (const paragraph of String(text || "").split(/\n{2,}/)) box.append(inline(paragraph, el("p")));
   return box;
 }
 
@@ -62,42 +63,42 @@ function typeOf(schema) {
 function schemaView(doc, node, depth = 0) {
   const name = refName(node);
   const schema = resolve(doc, node);
-  const box = el("div", { class: "schema" });
-  if (depth > 4) return el("span", { class: "type" }, name || "…");
+  const box = el("div", { class: "sc" });
+  if (depth > 4) return el("span", { class: "sc-type" }, name || "…");
   if (schema.oneOf) {
-    box.append(el("div", { class: "note" }, "One of:"));
-    for (const option of schema.oneOf) box.append(el("div", { class: "field" }, schemaView(doc, option, depth + 1)));
+    box.append(el("div", { class: "sc-note" }, "One of:"));
+    for (const option of schema.oneOf) box.append(el("div", { class: "sc-field" }, schemaView(doc, option, depth + 1)));
     return box;
   }
   if (schema.type === "array") {
-    box.append(el("span", { class: "type" }, `array of ${refName(schema.items) || typeOf(resolve(doc, schema.items))}`));
+    box.append(el("span", { class: "sc-type" }, `array of ${refName(schema.items) || typeOf(resolve(doc, schema.items))}`));
     const items = resolve(doc, schema.items);
-    if (items.properties || items.oneOf) box.append(el("div", { class: "field" }, schemaView(doc, schema.items, depth + 1)));
+    if (items.properties || items.oneOf) box.append(el("div", { class: "sc-field" }, schemaView(doc, schema.items, depth + 1)));
     return box;
   }
   if (schema.properties) {
-    if (name) box.append(el("div", { class: "note" }, name + (schema.description ? `: ${schema.description}` : "")));
+    if (name) box.append(inline(schema.description ? `${name}: ${schema.description}` : name, el("div", { class: "sc-note" })));
     const required = new Set(schema.required || []);
     for (const [prop, sub] of Object.entries(schema.properties)) {
       const resolved = resolve(doc, sub);
       const line = el(
         "div",
-        { class: "field" },
-        el("span", { class: "name" }, prop),
-        required.has(prop) ? el("span", { class: "req", title: "required" }, " *") : "",
+        { class: "sc-field" },
+        el("span", { class: "sc-name" }, prop),
+        required.has(prop) ? el("span", { class: "sc-req", title: "required" }, " *") : "",
         " ",
-        el("span", { class: "type" }, refName(sub) || typeOf(resolved)),
-        resolved.description ? el("span", { class: "note" }, ` — ${resolved.description}`) : "",
+        el("span", { class: "sc-type" }, refName(sub) || typeOf(resolved)),
+        resolved.description ? inline(` — ${resolved.description}`, el("span", { class: "sc-note" })) : "",
       );
       box.append(line);
       if ((resolved.properties || resolved.type === "array" || resolved.oneOf) && depth < 3) {
-        box.append(el("div", { class: "field" }, schemaView(doc, sub, depth + 1)));
+        box.append(el("div", { class: "sc-field" }, schemaView(doc, sub, depth + 1)));
       }
     }
-    if (schema.additionalProperties === false) box.append(el("div", { class: "note" }, "No other fields."));
+    if (schema.additionalProperties === false) box.append(el("div", { class: "sc-note" }, "No other fields."));
     return box;
   }
-  box.append(el("span", { class: "type" }, name || typeOf(schema)));
+  box.append(el("span", { class: "sc-type" }, name || typeOf(schema)));
   return box;
 }
 
@@ -106,7 +107,7 @@ function parametersTable(doc, params) {
   for (const raw of params) {
     const p = resolve(doc, raw);
     table.append(el("tr", {},
-      el("td", {}, el("code", {}, p.name), p.required ? el("span", { class: "req", title: "required" }, " *") : ""),
+      el("td", {}, el("code", {}, p.name), p.required ? el("span", { class: "sc-req", title: "required" }, " *") : ""),
       el("td", {}, p.in),
       el("td", {}, typeOf(resolve(doc, p.schema || {}))),
       el("td", {}, p.description ? prose(p.description) : "")));
@@ -160,7 +161,7 @@ function render(doc) {
         el("div", { class: "op-line" },
           el("span", { class: `method ${method}` }, method.toUpperCase()),
           el("code", { class: "path" }, path),
-          el("span", { class: "badge" }, security(doc, op))),
+          el("span", { class: "op-access" }, security(doc, op))),
         op.summary ? el("p", {}, el("strong", {}, op.summary)) : "",
         op.description ? prose(op.description) : "");
       const params = [...shared, ...(op.parameters || [])];
