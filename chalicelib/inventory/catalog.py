@@ -116,6 +116,9 @@ def list_products(
                 exact = Product.get(query)
             except Product.DoesNotExist:
                 exact = None
+    if start and (start["catalog"]["S"] != CATALOG or (prefix and not start["name_key"]["S"].startswith(prefix))):
+        # DynamoDB refuses a start key outside the query's key range (a 500 otherwise).
+        raise ValidationError("cursor", "is not a cursor of this listing (the search changed?)")
     condition = ProductsByName.name_key.startswith(prefix) if prefix else None
     result = Product.by_name.query(CATALOG, condition, limit=size, last_evaluated_key=start)
     # The exact id match comes first on the first page and is left out of the name matches.

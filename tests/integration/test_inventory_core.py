@@ -335,6 +335,10 @@ def test_search_by_name_prefix_ignoring_case_and_accents_and_by_exact_id(client:
     rest = call(client, "GET", f"/products?q=zq{tag}&limit=2&cursor={everything['nextCursor']}").data
     assert [p["productName"] for p in everything["items"] + rest["items"]] == sorted(names, key=str.casefold)
     assert call(client, "GET", "/products?q=a%0Ab").status_code == 400
+    # A cursor belongs to its listing: reused for another search it would start outside the
+    # query's key range, which DynamoDB refuses.
+    other = call(client, "GET", f"/products?q=other{tag}&cursor={everything['nextCursor']}")
+    assert other.status_code == 400 and other.data["field"] == "cursor"
 
 
 @contextmanager
