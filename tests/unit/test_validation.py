@@ -134,3 +134,26 @@ def test_cursor_round_trip_and_garbage() -> None:
     for wrong in ({"nope": {"S": "x"}}, {"product_id": {"N": "1"}}, {"product_id": {"S": "a"}, "x": {"S": "b"}}):
         with pytest.raises(ValidationError):
             decode_cursor(encode_cursor(wrong), {"product_id"})
+
+
+def test_no_pattern_in_chalicelib_relies_on_dollar_anchoring() -> None:
+    """`$` matches before a trailing newline (`"abc\\n"` passed as an id): patterns in chalicelib are
+    applied with `fullmatch` (or anchored with `\\Z`), never `^...$` with `match`/`search`."""
+    import ast
+    from pathlib import Path
+
+    offenders: list[str] = []
+    for path in (Path(__file__).resolve().parents[2] / "chalicelib").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            target = node.func.value
+            is_re = isinstance(target, ast.Name) and target.id == "re"
+            if is_re and node.func.attr in ("match", "search"):
+                offenders.append(f"{path.name}:{node.lineno} re.{node.func.attr}")
+            if is_re and node.func.attr in ("compile", "fullmatch", "match", "search") and node.args:
+                first = node.args[0]
+                pattern = first.value if isinstance(first, ast.Constant) else None
+                if isinstance(pattern, (str, bytes)) and pattern.endswith("$" if isinstance(pattern, str) else b"$"):
+                    offenders.append(f"{path.name}:{node.lineno} pattern ends with $")
+    assert not offenders, offenders
