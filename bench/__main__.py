@@ -6,12 +6,14 @@
    (moto server + `chalice local`) with 16 concurrent clients.
 4. The daily report over 10,000 sales-ledger records: the day's Queries, the aggregation, each
    rendering (JSON, CSV, PDF, chart PNGs, e-mail).
-5. Catalog pages: read units and latency per page with 100 and 10,000 products x 3 warehouses
-   (bench/inventory.py); 6. reconciliation with 1,000 and 100,000 movements; 7. 100 parallel
+5. The order documents and payments: receipt render time and size, confirmation e-mail size,
+   AWS requests per payment operation (`bench/orders.py`).
+6. Catalog pages: read units and latency per page with 100 and 10,000 products x 3 warehouses
+   (bench/inventory.py); 7. reconciliation with 1,000 and 100,000 movements; 8. 100 parallel
    PATCHes of one product through the devstack.
 
-Run one with `python -m bench cold|requests|throughput|report|catalog|reconcile|patches`. Figures
-are printed and saved to `bench/results/latest.json` (git-ignored).
+Run one with `python -m bench cold|requests|throughput|report|documents|catalog|reconcile|patches`.
+Figures are printed and saved to `bench/results/latest.json` (git-ignored).
 """
 
 from __future__ import annotations
@@ -212,6 +214,12 @@ def report_build() -> dict[str, Any]:
     return run()
 
 
+def documents() -> dict[str, Any]:
+    from bench.orders import documents as run
+
+    return run()
+
+
 def _inventory(name: str) -> Any:
     def run() -> dict[str, Any]:
         os.environ.update(_local_env())
@@ -229,6 +237,7 @@ BENCHMARKS = {
     "requests": requests_per_order,
     "throughput": throughput,
     "report": report_build,
+    "documents": documents,
     "catalog": _inventory("catalog_pages"),
     "reconcile": _inventory("reconciliation"),
     "patches": _inventory("parallel_patches"),
