@@ -128,41 +128,21 @@ PRODUCTS: tuple[tuple[dict[str, Any], dict[str, int]], ...] = (
 
 def seed() -> bool:
     """Seed an empty catalog; returns whether anything was written."""
-    from chalicelib.core.db import transact, utcnow
-    from chalicelib.inventory import catalog, warehouses
-    from chalicelib.inventory.models import Product, Stock, Warehouse
-    from chalicelib.inventory.stock import new_movement
+    from chalicelib.inventory import catalog, stock, warehouses
+    from chalicelib.inventory.models import Product, Warehouse
 
     if next(iter(Product.scan(limit=1)), None) is not None:
         log.info("catalog not empty: no demo data")
         return False
-    now = utcnow()
     for warehouse_id, name, zip_code in WAREHOUSES:
         if next(iter(Warehouse.query(warehouse_id)), None) is None:
             warehouses.create_warehouse({"warehouseId": warehouse_id, "name": name, "zip": zip_code}, actor=ACTOR)
     for product, regional in PRODUCTS:
         catalog.create_product(dict(product), actor=ACTOR)
         for warehouse_id, quantity in regional.items():
-            stock = Stock(
-                product["productId"],
-                warehouse_id,
-                on_hand=quantity,
-                reserved=0,
-                available=quantity,
-                threshold=product["threshold"],
-                version=1,
-                updated_at=now,
+            stock.set_line(
+                str(product["productId"]), warehouse_id, {"onHand": quantity, "reason": "opening stock"}, actor=ACTOR
             )
-
-            def build(tx: Any, stock: Any = stock, warehouse_id: str = warehouse_id, quantity: int = quantity) -> None:
-                tx.save(stock, condition=Stock.product_id.does_not_exist())
-                tx.save(
-                    new_movement(
-                        stock.product_id, warehouse_id, on_hand_delta=quantity, reason="opening stock", actor=ACTOR
-                    )
-                )
-
-            transact(build)
     _shop()
     log.info("demo data: %d warehouses, %d products, promo codes, a past order", len(WAREHOUSES), len(PRODUCTS))
     return True

@@ -120,9 +120,9 @@ def authenticate(request: Request) -> Principal:
 
 
 def optional_principal(request: Request) -> Principal | None:
-    """The caller if they sent credentials (which must then be valid: a bad token is a 401, never
-    silently a guest), or None for an anonymous guest."""
-    if not str(request.headers.get("authorization") or "").strip():
+    """The caller if the request carries a token (verified: a bad token is 401, never ignored),
+    None for an anonymous request. For routes that answer everyone, admins with more."""
+    if not str(request.headers.get("authorization", "")).strip():
         return None
     return authenticate(request)
 

@@ -191,7 +191,7 @@ def set_item(cart_id: str, product_id: str, body: dict[str, Any], principal: Pri
     validation.reject_unknown(body, {"quantity"})
     quantity = validation.whole_number(body, "quantity", low=0, high=MAX_LINE_QUANTITY)
     assert quantity is not None
-    if not validation.ID_PATTERN.match(product_id):
+    if not validation.ID_PATTERN.fullmatch(product_id):
         raise NotFound(f"no product {product_id}", productId=product_id)
     return _change(cart_id, principal, lambda q: {**q, product_id: quantity}, checked={product_id: quantity})
 

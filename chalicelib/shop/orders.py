@@ -76,7 +76,7 @@ def order_payload(order: Any) -> dict[str, Any]:
 def _load(order_id: str) -> Any:
     from chalicelib.shop.models import Order
 
-    if not validation.ID_PATTERN.match(order_id):
+    if not validation.ID_PATTERN.fullmatch(order_id):
         raise NotFound(f"no order {order_id}", orderId=order_id)
     try:
         return Order.get(order_id, consistent_read=True)

@@ -15,6 +15,7 @@ from chalicelib.core.config import DEFAULT_WAREHOUSE_ID
 from chalicelib.core.db import Cancelled, business_date, iso, transact, utcnow
 from chalicelib.core.errors import InsufficientStock, NotFound
 from chalicelib.core.observability import logger
+from chalicelib.inventory.stock import change_stock
 from chalicelib.shop import order_status
 
 MAX_ORDER_QUANTITY = 100_000
@@ -27,12 +28,11 @@ def place_inventory_order(body: dict[str, Any], *, actor: str, idempotency_key: 
     `available >= quantity`, the order record, its movement, and the idempotency record.
     """
     from chalicelib.core.idempotency import IdempotencyRecord
-    from chalicelib.inventory import reservations
     from chalicelib.inventory.models import Stock
     from chalicelib.shop.models import Order, OrderLine, StatusChange, day_shard
 
     validation.reject_unknown(body, {"productId", "quantity", "warehouseId"})
-    product_id = validation.identifier(body, "productId")
+    product_id = validation.product_identifier(body)
     quantity = validation.whole_number(body, "quantity", low=1, high=MAX_ORDER_QUANTITY)
     assert quantity is not None
     warehouse_id = validation.identifier(body, "warehouseId", required=False, default=DEFAULT_WAREHOUSE_ID)
@@ -66,8 +66,18 @@ def place_inventory_order(body: dict[str, Any], *, actor: str, idempotency_key: 
                 ),
                 condition=IdempotencyRecord.id.does_not_exist() | (IdempotencyRecord.expiration < now),
             )
-        # No oversell: `take` decrements only if `quantity` units are available at commit.
-        reservations.take(tx, product_id, warehouse_id, quantity, now=now, actor=actor, reference=order_id)
+        # No oversell: change_stock guards the decrement on `available >= quantity` at the
+        # instant the transaction commits, and records the movement with it.
+        change_stock(
+            tx,
+            product_id,
+            warehouse_id,
+            on_hand_delta=-quantity,
+            reason="inventory order",
+            actor=actor,
+            reference=order_id,
+            now=now,
+        )
         order_date = business_date(now)
         tx.save(
             Order(
