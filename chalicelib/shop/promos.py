@@ -17,7 +17,7 @@ from chalicelib.core.errors import Conflict, NotFound, ValidationError
 from chalicelib.core.observability import logger
 from chalicelib.shop.pricing import FIXED, PERCENT, PROMO_KINDS, PromoTerms
 
-CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
+CODE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9_-]{1,31}", re.ASCII)
 FIELDS = {
     "code",
     "kind",
@@ -38,7 +38,7 @@ def normalize_code(value: Any, field: str = "code") -> str:
     if not isinstance(value, str):
         raise ValidationError(field, "must be a string")
     code = value.strip().upper()
-    if not CODE_PATTERN.match(code):
+    if not CODE_PATTERN.fullmatch(code):
         raise ValidationError(field, "must be 2-32 letters, digits, '_' or '-', starting with a letter or digit")
     return code
 
