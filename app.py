@@ -201,8 +201,8 @@ def create_cart() -> Response:
     from chalicelib.shop import carts
 
     request = app.current_request
-    body = read_json(request) if request.raw_body else None
-    cart = carts.create_cart(body, auth.optional_principal(request))
+    caller = auth.optional_principal(request)
+    cart = carts.create_cart(read_json(request) if request.raw_body else None, caller)
     return Response(cart, status_code=201, headers={"Location": f"/carts/{cart['cartId']}"})
 
 
@@ -220,7 +220,8 @@ def set_cart_item(cart_id: str, product_id: str) -> dict[str, Any]:
     from chalicelib.shop import carts
 
     request = app.current_request
-    return carts.set_item(cart_id, product_id, read_json(request), auth.optional_principal(request))
+    caller = auth.optional_principal(request)
+    return carts.set_item(cart_id, product_id, read_json(request), caller)
 
 
 @app.route("/carts/{cart_id}/items/{product_id}", methods=["DELETE"])
@@ -245,7 +246,8 @@ def merge_cart() -> dict[str, Any]:
     from chalicelib.shop import carts
 
     request = app.current_request
-    return carts.merge_cart(read_json(request), auth.authenticate(request))
+    customer = auth.authenticate(request)  # who, before anything about the body
+    return carts.merge_cart(read_json(request), customer)
 
 
 @app.route("/promo-codes", methods=["GET"], authorizer=cognito)
@@ -302,7 +304,8 @@ def quote_checkout() -> dict[str, Any]:
     from chalicelib.shop import checkout
 
     request = app.current_request
-    return checkout.quote(read_json(request), auth.optional_principal(request))
+    caller = auth.optional_principal(request)
+    return checkout.quote(read_json(request), caller)
 
 
 @app.route("/orders", methods=["POST"])
@@ -311,9 +314,8 @@ def place_order() -> Response:
     from chalicelib.shop import checkout
 
     request = app.current_request
-    order = checkout.place_order(
-        read_json(request), auth.optional_principal(request), idempotency_key=request.headers.get("idempotency-key")
-    )
+    caller = auth.optional_principal(request)
+    order = checkout.place_order(read_json(request), caller, idempotency_key=request.headers.get("idempotency-key"))
     return Response(order, status_code=201, headers={"Location": f"/orders/{order['orderId']}"})
 
 
@@ -323,8 +325,9 @@ def place_simple_order() -> Response:
     from chalicelib.shop import checkout
 
     request = app.current_request
+    caller = auth.optional_principal(request)
     order = checkout.place_simple_order(
-        read_json(request), auth.optional_principal(request), idempotency_key=request.headers.get("idempotency-key")
+        read_json(request), caller, idempotency_key=request.headers.get("idempotency-key")
     )
     return Response(order, status_code=201, headers={"Location": f"/orders/{order['orderId']}"})
 

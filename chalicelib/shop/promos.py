@@ -104,11 +104,17 @@ def _limits(body: dict[str, Any]) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if "minSubtotalCents" in body:
         fields["min_subtotal_cents"] = (
-            validation.whole_number(body, "minSubtotalCents", high=MAX_FIXED_CENTS, required=False) or 0
+            0
+            if body["minSubtotalCents"] is None
+            else validation.whole_number(body, "minSubtotalCents", high=MAX_FIXED_CENTS, required=False) or 0
         )
     for name, attribute in (("maxRedemptions", "max_redemptions"), ("maxPerCustomer", "max_per_customer")):
         if name in body:
-            fields[attribute] = validation.whole_number(body, name, low=1, high=MAX_LIMIT, required=False)
+            fields[attribute] = (
+                None
+                if body[name] is None  # null clears the limit
+                else validation.whole_number(body, name, low=1, high=MAX_LIMIT, required=False)
+            )
     for name, attribute in (("startsAt", "starts_at"), ("endsAt", "ends_at")):
         if name in body:
             fields[attribute] = validation.timestamp(body, name, required=False)
