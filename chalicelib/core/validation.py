@@ -206,22 +206,18 @@ def email(body: dict[str, Any], field: str, *, required: bool = True) -> str | N
 
 
 def boolean(body: dict[str, Any], field: str, *, required: bool = True) -> bool | None:
-    value = body.get(field)
-    if value is None:
-        if required:
-            raise ValidationError(field, "is required")
+    if not _present(body, field, required):
         return None
+    value = body[field]
     if not isinstance(value, bool):
         raise ValidationError(field, "must be true or false")
     return value
 
 
 def choice(body: dict[str, Any], field: str, options: tuple[str, ...], *, required: bool = True) -> str | None:
-    value = body.get(field)
-    if value is None:
-        if required:
-            raise ValidationError(field, "is required")
+    if not _present(body, field, required):
         return None
+    value = body[field]
     if not isinstance(value, str) or value not in options:
         raise ValidationError(field, f"must be one of {', '.join(options)}")
     return value
@@ -256,22 +252,18 @@ def date(value: str | None, field: str) -> str | None:
 
 
 def object_field(body: dict[str, Any], field: str, *, required: bool = True) -> dict[str, Any] | None:
-    value = body.get(field)
-    if value is None:
-        if required:
-            raise ValidationError(field, "is required")
+    if not _present(body, field, required):
         return None
+    value = body[field]
     if not isinstance(value, dict):
         raise ValidationError(field, "must be a JSON object")
     return value
 
 
 def list_field(body: dict[str, Any], field: str, *, max_items: int, required: bool = True) -> list[Any] | None:
-    value = body.get(field)
-    if value is None:
-        if required:
-            raise ValidationError(field, "is required")
+    if not _present(body, field, required):
         return None
+    value = body[field]
     if not isinstance(value, list):
         raise ValidationError(field, "must be a JSON array")
     if not value:
