@@ -242,8 +242,8 @@ def timestamp(body: dict[str, Any], field: str, *, required: bool = True) -> dat
 
 
 def date(value: str | None, field: str) -> str | None:
-    """A calendar day `YYYY-MM-DD` (query parameters), normalized."""
-    if value is None or value == "":
+    """A calendar day `YYYY-MM-DD` (query parameters), normalized; absent is None, empty is refused."""
+    if value is None:
         return None
     try:
         return datetime.strptime(value, "%Y-%m-%d").date().isoformat()
