@@ -345,3 +345,17 @@ def test_mobile_layout(page: Any, site: dict[str, Any], api: Api) -> None:
     first.locator(".expand-btn").click()
     expect(page.locator("tr.detail:visible .wh-table")).to_be_visible()
     shot(page, "11-mobile", full_page=True)
+
+
+def test_console_pages_are_routed_by_hash(page: Any, site: dict[str, Any]) -> None:
+    """The nav is written from web/js/admin/pages.js; an unknown route shows the default page."""
+    email, password = site["admin"]
+    sign_in(page, site["web"], email, password)
+    wait_loaded(page)
+    nav = page.get_by_role("navigation", name="Admin")
+    expect(nav.get_by_role("link", name="Inventory")).to_have_attribute("aria-current", "page")
+    assert page.title() == "Inventory · Stockroom"
+    page.goto(f"{site['web']}/admin/#/no-such-page")
+    wait_loaded(page)
+    expect(page.locator('section[data-page="inventory"]')).to_be_visible()
+    expect(nav.get_by_role("link", name="Inventory")).to_have_attribute("href", "#/inventory")

@@ -1,7 +1,7 @@
 // Cognito sign-in (USER_PASSWORD_AUTH, see docs/CONTRACTS.md) and the session kept in sessionStorage.
 // Only the ID token is kept: it is what the API reads from `Authorization: Bearer <token>`.
 
-import { config } from "./settings.js";
+import { config } from "./config.js";
 
 const STORAGE_KEY = "stockroom.session";
 const EXPIRY_SKEW_SECONDS = 30;
