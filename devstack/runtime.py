@@ -398,6 +398,8 @@ class EventRuntime:
         self.invocations: list[Invocation] = []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        # Set per source once it polls from its starting position (LATEST: what exists now).
+        self._ready: dict[str, threading.Event] = {s.name: threading.Event() for s in sources}
 
     # invoking ---------------------------------------------------------------------------------
 
@@ -441,6 +443,13 @@ class EventRuntime:
             self._threads.append(thread)
         return self
 
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        """Wait until every source polls (a LATEST stream has fixed its starting position)."""
+        deadline = time.monotonic() + timeout
+        for name, ready in self._ready.items():
+            if not ready.wait(max(0.0, deadline - time.monotonic())):
+                raise TimeoutError(f"event source {name} not polling after {timeout:.0f}s")
+
     def stop(self) -> None:
         self._stop.set()
         for thread in self._threads:
@@ -480,6 +489,7 @@ class EventRuntime:
                         )
                         buffers[shard["ShardId"]] = []
                 last_describe = time.monotonic()
+                self._ready[source.name].set()
             busy = False
             for shard_id, position in list(positions.items()):
                 buffer = buffers[shard_id]
@@ -556,6 +566,7 @@ class EventRuntime:
 
     def _queue_loop(self, source: QueueSource) -> None:
         sqs = aws_client("sqs", self.endpoint)
+        self._ready[source.name].set()
         while not self._stop.is_set():
             messages = sqs.receive_message(
                 QueueUrl=source.queue_url,
@@ -586,6 +597,7 @@ class EventRuntime:
     # schedules --------------------------------------------------------------------------------
 
     def _schedule_loop(self, source: ScheduleSource) -> None:
+        self._ready[source.name].set()
         try:
             due = next_fire(source.expression, dt.datetime.now(dt.UTC))
         except ValueError as exc:

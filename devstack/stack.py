@@ -109,7 +109,9 @@ class Stack:
         (self.state_dir / "stack.json").unlink(missing_ok=True)
         self.emulator.start()
         endpoint = self.emulator.url
-        env.apply_environment(env.stage_environment() | env.aws_environment(endpoint))
+        env.apply_environment(
+            env.stage_environment(ports=self.ports) | env.aws_environment(endpoint) | env.port_environment(self.ports)
+        )
 
         from devstack.provision import app_environment, local_names, provision
 
@@ -133,7 +135,9 @@ class Stack:
         config = config_js(REGION, provisioned.user_pool_id, provisioned.client_id)
         if self.write_config:
             (PROJECT_DIR / "web" / "config.js").write_text(config)
-        site = Site(PROJECT_DIR / "web", self.ports.api, self.emulator.port, config, self.inbox, self.fire)
+        site = Site(
+            PROJECT_DIR / "web", self.ports.api, self.emulator.port, config, self.inbox, self.fire, self.ports.web
+        )
         self.web = WebServer(site, port=self.ports.web).start()
 
         wait_http(f"{api_url}/health", 90, alive=lambda: self.api is not None and self.api.poll() is None)
