@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -168,9 +169,12 @@ class Emulator:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> Emulator:
-        from devstack import moto_patches
+        from devstack import cognito_codes, moto_patches
 
         moto_patches.apply()  # O(items) transaction rollback; relies on SerializedApp below
+        cognito_codes.apply()  # e-mailed verification codes, checked as Cognito checks them
+        # TOTP codes (SOFTWARE_TOKEN_MFA) checked against the secret AssociateSoftwareToken gave.
+        os.environ.setdefault("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
         app = SerializedApp(DomainDispatcherApplication(create_backend_app))
         handler = type("Handler", (_QuietHandler,), {"timeout": self.client_timeout})
         # Threads accept and parse requests concurrently; the app handles them one at a time.

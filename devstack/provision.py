@@ -22,6 +22,40 @@ APP_CLIENT_NAME = "stockroom-web"
 ADMIN_GROUP = "admin"
 DEMO_PASSWORD = "Stockroom-demo-1"
 
+# The user pool and its web client as `terraform/cognito.tf` declares them (`aws_cognito_user_pool.
+# this`, `aws_cognito_user_pool_client.web`), in CreateUserPool's terms; tests/infra keeps the two
+# in step. What moto cannot hold (domain, advanced security, OAuth) is left out.
+USER_POOL: dict[str, Any] = {
+    "UsernameAttributes": ["email"],
+    "UsernameConfiguration": {"CaseSensitive": False},
+    "AutoVerifiedAttributes": ["email"],
+    "MfaConfiguration": "OPTIONAL",
+    "Policies": {
+        "PasswordPolicy": {
+            "MinimumLength": 12,
+            "RequireUppercase": True,
+            "RequireLowercase": True,
+            "RequireNumbers": True,
+            "RequireSymbols": True,
+            "TemporaryPasswordValidityDays": 3,
+        }
+    },
+    "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": False},  # customers sign themselves up
+    "AccountRecoverySetting": {"RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]},
+    "VerificationMessageTemplate": {
+        "DefaultEmailOption": "CONFIRM_WITH_CODE",
+        "EmailSubject": "Your Stockroom verification code",
+        "EmailMessage": "Your Stockroom verification code is {####}.",
+    },
+}
+SOFTWARE_TOKEN_MFA = True  # software_token_mfa_configuration { enabled = true }
+APP_CLIENT: dict[str, Any] = {
+    "GenerateSecret": False,
+    "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    "PreventUserExistenceErrors": "ENABLED",
+    "EnableTokenRevocation": True,
+}
+
 
 @dataclass(frozen=True)
 class DemoUser:
@@ -149,30 +183,18 @@ def _cognito(endpoint: str) -> tuple[str, str]:
     pools = idp.list_user_pools(MaxResults=60)["UserPools"]
     pool_id = next((p["Id"] for p in pools if p["Name"] == USER_POOL_NAME), None)
     if pool_id is None:
-        pool_id = idp.create_user_pool(
-            PoolName=USER_POOL_NAME,
-            Policies={
-                "PasswordPolicy": {
-                    "MinimumLength": 12,
-                    "RequireUppercase": True,
-                    "RequireLowercase": True,
-                    "RequireNumbers": True,
-                    "RequireSymbols": False,
-                }
-            },
-            UsernameAttributes=["email"],
-            AutoVerifiedAttributes=["email"],
-            AdminCreateUserConfig={"AllowAdminCreateUserOnly": False},  # customers sign themselves up
-        )["UserPool"]["Id"]
+        pool_id = idp.create_user_pool(PoolName=USER_POOL_NAME, **USER_POOL)["UserPool"]["Id"]
+        idp.set_user_pool_mfa_config(
+            UserPoolId=pool_id,
+            SoftwareTokenMfaConfiguration={"Enabled": SOFTWARE_TOKEN_MFA},
+            MfaConfiguration=USER_POOL["MfaConfiguration"],
+        )
     clients = idp.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
     client_id = next((c["ClientId"] for c in clients if c["ClientName"] == APP_CLIENT_NAME), None)
     if client_id is None:
-        client_id = idp.create_user_pool_client(
-            UserPoolId=pool_id,
-            ClientName=APP_CLIENT_NAME,
-            GenerateSecret=False,
-            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-        )["UserPoolClient"]["ClientId"]
+        client_id = idp.create_user_pool_client(UserPoolId=pool_id, ClientName=APP_CLIENT_NAME, **APP_CLIENT)[
+            "UserPoolClient"
+        ]["ClientId"]
     groups = {g["GroupName"] for g in idp.list_groups(UserPoolId=pool_id)["Groups"]}
     if ADMIN_GROUP not in groups:
         idp.create_group(UserPoolId=pool_id, GroupName=ADMIN_GROUP, Description="Shop staff")
