@@ -169,10 +169,10 @@ class Emulator:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> Emulator:
-        from devstack import cognito_codes, moto_patches
+        from devstack import cognito, moto_patches
 
         moto_patches.apply()  # O(items) transaction rollback; relies on SerializedApp below
-        cognito_codes.apply()  # e-mailed verification codes, checked as Cognito checks them
+        cognito.apply()  # e-mailed verification codes, checked as Cognito checks them
         # TOTP codes (SOFTWARE_TOKEN_MFA) checked against the secret AssociateSoftwareToken gave.
         os.environ.setdefault("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
         app = SerializedApp(DomainDispatcherApplication(create_backend_app))

@@ -1,6 +1,6 @@
-"""Cognito's e-mailed codes, real in the devstack, as in AWS (moto sends none and accepts any).
+"""Cognito in the devstack as AWS runs it, where moto falls short (`apply()`, from `Emulator.start`).
 
-Wraps moto's cognito-idp responses in the emulator (`apply()`, called by `Emulator.start`):
+1. E-mailed codes are real (moto sends none and accepts any). Wraps moto's cognito-idp responses:
 
 - `SignUp` and `ResendConfirmationCode` e-mail a fresh 6-digit code (valid 24 h) to the user's
   address; `ConfirmSignUp` refuses a wrong one with `CodeMismatchException` and an outdated one
@@ -11,6 +11,9 @@ Wraps moto's cognito-idp responses in the emulator (`apply()`, called by `Emulat
   new password against the pool's policy;
 - `AdminCreateUser` without `MessageAction=SUPPRESS` e-mails the invitation with the temporary
   password (the user must then answer `NEW_PASSWORD_REQUIRED`).
+
+2. ID tokens carry the user's e-mail address in `email` (moto wrote the name the user signed in
+   with there: the user's id after a challenge answered with it, as Cognito's challenges ask).
 
 The e-mails go out as the pool sends them: from Cognito's own sender
 (`no-reply@verificationemail.com`) unless the pool's EmailConfiguration names an SES identity of
@@ -159,7 +162,8 @@ def temporary_password() -> str:
 
 
 def apply() -> None:
-    """Wrap moto's CognitoIdpResponse actions (idempotent)."""
+    """Wrap moto's CognitoIdpResponse actions and token claims (idempotent)."""
+    _fix_email_claim()
     from moto.cognitoidp.exceptions import InvalidParameterException
     from moto.cognitoidp.models import UserStatus
     from moto.cognitoidp.responses import CognitoIdpResponse
@@ -259,3 +263,23 @@ def _with_param(body: Any, name: str, value: str) -> str:
     data = json.loads(body or "{}")
     data[name] = value
     return json.dumps(data)
+
+
+def _fix_email_claim() -> None:
+    from moto.cognitoidp.models import CognitoIdpUserPool
+
+    original = CognitoIdpUserPool.create_jwt
+    if getattr(original, "_stockroom_patched", False):
+        return
+
+    def create_jwt(self: Any, client_id: str, username: str, token_use: str, *args: Any, **kwargs: Any) -> Any:
+        # In a pool whose usernames are e-mail addresses, moto copies the name it is given into
+        # the `email` claim (and uses it for nothing else): give it the user's address.
+        if token_use == "id" and "email" in self.extended_config.get("UsernameAttributes", []):
+            user = self._get_user(username)
+            address = user.attribute_lookup.get("email") if user is not None else None
+            username = address or username
+        return original(self, client_id, username, token_use, *args, **kwargs)
+
+    create_jwt._stockroom_patched = True  # type: ignore[attr-defined]
+    CognitoIdpUserPool.create_jwt = create_jwt  # type: ignore[method-assign]
