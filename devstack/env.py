@@ -86,6 +86,29 @@ def port_environment(ports: Ports) -> dict[str, str]:
     }
 
 
+# `STOCKROOM_SQS_VISIBILITY_SCALE=0.05 make run`: every queue's visibility timeout times 0.05
+# (180 s -> 9 s), so a message that keeps failing is redelivered every few seconds and reaches
+# its dead-letter queue after maxReceiveCount receives in under a minute instead of 15.
+SQS_VISIBILITY_SCALE = "STOCKROOM_SQS_VISIBILITY_SCALE"
+
+
+def sqs_visibility_scale(environ: Mapping[str, str] = os.environ) -> float:
+    """The devstack's visibility-timeout factor (1: as deployed); refuses nonsense loudly."""
+    raw = environ.get(SQS_VISIBILITY_SCALE, "").strip() or "1"
+    try:
+        scale = float(raw)
+    except ValueError:
+        scale = 0.0
+    if not 0 < scale <= 1:
+        raise ValueError(f"{SQS_VISIBILITY_SCALE}={raw!r}: expected a number in (0, 1], e.g. 0.05")
+    return scale
+
+
+def scaled_visibility(seconds: int, scale: float) -> int:
+    """A visibility timeout times the scale, at least one second (SQS's unit)."""
+    return max(1, round(seconds * scale))
+
+
 def aws_environment(endpoint: str) -> dict[str, str]:
     """Route every AWS SDK call to the emulator, with fake credentials."""
     return {

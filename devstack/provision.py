@@ -12,7 +12,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from devstack.env import stage_environment
+from devstack.env import scaled_visibility, sqs_visibility_scale, stage_environment
 from devstack.runtime import aws_client
 
 log = logging.getLogger("devstack.provision")
@@ -131,13 +131,15 @@ def provision_resources(endpoint: str | None) -> tuple[dict[str, str], dict[str,
         registry.create_table(model)
 
     sns, sqs = aws_client("sns", endpoint), aws_client("sqs", endpoint)
+    scale = sqs_visibility_scale()  # 1 unless the engineer asked for faster redelivery
     topic_arns = {key: sns.create_topic(Name=name)["TopicArn"] for key, name in topics.items()}  # idempotent
     for queue in resources.QUEUES:
         name = queues[queue.key]
         dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
         dlq_arn = _queue_arn(sqs, dlq_url)
         redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queue.max_receive_count})
-        attributes = {"VisibilityTimeout": str(queue.visibility_timeout), "RedrivePolicy": redrive}
+        visibility = scaled_visibility(queue.visibility_timeout, scale)
+        attributes = {"VisibilityTimeout": str(visibility), "RedrivePolicy": redrive}
         try:
             url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         except sqs.exceptions.QueueNameExists:  # exists with other attributes: bring it in line

@@ -275,6 +275,9 @@ def banner(info: StackInfo) -> str:
         for u in info.users
     )
     handlers = "\n".join(f"    {line}" for line in info.handlers)
+    scale = env.sqs_visibility_scale()
+    if scale != 1:
+        handlers += f"\n    (SQS visibility timeouts x {scale:g}: {env.SQS_VISIBILITY_SCALE})"
     return f"""
   Stockroom devstack is up
   ------------------------
