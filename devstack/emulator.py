@@ -172,6 +172,9 @@ class Emulator:
         from devstack import cognito, moto_patches
 
         moto_patches.apply()  # O(items) transaction rollback; relies on SerializedApp below
+        window = os.environ.get(moto_patches.TRANSACTION_CONFLICT_MS, "").strip()
+        if window:  # DynamoDB's TransactionConflict, emulated (see devstack/moto_patches.py)
+            moto_patches.CONFLICTS.configure(float(window))
         cognito.apply()  # e-mailed verification codes, checked as Cognito checks them
         # TOTP codes (SOFTWARE_TOKEN_MFA) checked against the secret AssociateSoftwareToken gave.
         os.environ.setdefault("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")

@@ -1,4 +1,6 @@
-"""Make moto's DynamoDB transactions cost what they cost in DynamoDB: O(items in the transaction).
+"""moto's DynamoDB transactions as DynamoDB runs them: their cost, and (optionally) their conflicts.
+
+1. Cost: O(items in the transaction).
 
 moto's `transact_write_items` snapshots every table a transaction touches with `copy.deepcopy`
 (all items and all stream records) so that it can roll back. Each order therefore cost time in
@@ -8,15 +10,67 @@ those on rollback. moto still applies and checks every operation itself.
 
 Only safe where requests are serialized, which the devstack's emulator guarantees
 (`devstack.emulator.SerializedApp`): nothing else can write between snapshot and rollback.
+
+2. Conflicts (`CONFLICTS`, off unless switched on). DynamoDB cancels a transaction that touches an
+item another transaction is writing at that moment, with reason `TransactionConflict` in
+CancellationReasons; the serialized emulator never runs two at once, so it never would. With a
+window of N ms, a transaction touching (Put, Update, Delete or ConditionCheck) an item that
+another transaction wrote less than N ms before is cancelled that way, changing nothing, with
+`TransactionConflict` for each such item and `None` for the others. Switched on at startup with
+`STOCKROOM_TRANSACTION_CONFLICT_MS=<ms>` or at run time through the site's
+`/_devstack/transaction-conflicts` (see README, "The devstack").
 """
 
 from __future__ import annotations
 
 import copy
 import threading
+import time
 from typing import Any
 
 _state = threading.local()
+
+TRANSACTION_CONFLICT_MS = "STOCKROOM_TRANSACTION_CONFLICT_MS"
+CONFLICT_MESSAGE = "Transaction is ongoing for the item"  # DynamoDB's own wording
+
+
+class ConflictEmulation:
+    """When each item was last written by a transaction, and what that makes of the next one."""
+
+    def __init__(self) -> None:
+        self.window_ms = 0.0  # 0: off
+        self.cancelled = 0  # transactions cancelled for a conflict since the window was set
+        self._written: dict[tuple[Any, ...], float] = {}  # item -> monotonic time of its last write
+        self._lock = threading.Lock()
+
+    def configure(self, window_ms: float) -> None:
+        if not 0 <= window_ms <= 10_000:
+            raise ValueError("windowMs must be between 0 (off) and 10000")
+        with self._lock:
+            self.window_ms = float(window_ms)
+            self.cancelled = 0
+            self._written.clear()
+
+    def describe(self) -> dict[str, Any]:
+        return {"windowMs": self.window_ms, "enabled": self.window_ms > 0, "cancelled": self.cancelled}
+
+    def conflicts(self, items: list[tuple[Any, ...] | None], now: float) -> list[bool]:
+        """Per item of a transaction: was it written by another transaction within the window?"""
+        window = self.window_ms / 1000
+        with self._lock:
+            return [item is not None and now - self._written.get(item, -window - 1) < window for item in items]
+
+    def written(self, items: list[tuple[Any, ...] | None], now: float) -> None:
+        window = self.window_ms / 1000
+        with self._lock:
+            for item in items:
+                if item is not None:
+                    self._written[item] = now
+            if len(self._written) > 10_000:  # forget what is out of the window
+                self._written = {k: t for k, t in self._written.items() if now - t < window}
+
+
+CONFLICTS = ConflictEmulation()
 
 
 class _CopyWithoutTables:
@@ -91,6 +145,8 @@ def apply() -> None:
     models.copy = _CopyWithoutTables()  # type: ignore[assignment]
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        if CONFLICTS.window_ms > 0:
+            _cancel_on_conflict(self, transact_items)
         saved = _snapshot(self, transact_items)
         streams = {
             id(table.stream_shard): (table.stream_shard, len(table.stream_shard.items))
@@ -105,6 +161,34 @@ def apply() -> None:
             raise
         finally:
             _state.active = False
+        if CONFLICTS.window_ms > 0:
+            CONFLICTS.written(_items_of(self, transact_items), time.monotonic())
 
     transact_write_items._stockroom_patched = True  # type: ignore[attr-defined]
     backend_class.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+def _items_of(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, ...] | None]:
+    """(table, hash key, range key) of each operation; None where moto will refuse the operation."""
+    items: list[tuple[Any, ...] | None] = []
+    for entry in transact_items:
+        if len(entry) != 1:
+            items.append(None)
+            continue
+        op_type, op = next(iter(entry.items()))
+        table = backend.tables.get(op.get("TableName")) if isinstance(op, dict) else None
+        key = _key_of(table, op_type, op) if table is not None else None
+        items.append((table.name, *key) if key is not None else None)
+    return items
+
+
+def _cancel_on_conflict(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+    from moto.dynamodb.exceptions import TransactionCanceledException
+
+    conflicts = CONFLICTS.conflicts(_items_of(backend, transact_items), time.monotonic())
+    if any(conflicts):
+        with CONFLICTS._lock:
+            CONFLICTS.cancelled += 1
+        raise TransactionCanceledException(
+            [("TransactionConflict", CONFLICT_MESSAGE, None) if hit else (None, None, None) for hit in conflicts]
+        )

@@ -6,7 +6,9 @@
   `https://cognito-idp.<region>.amazonaws.com/`: only the browser's own Cognito actions (those
   real Cognito serves without AWS credentials, `BROWSER_COGNITO_ACTIONS`), others refused with 400;
 - `/_inbox` (HTML), `/_inbox.json` and `/_inbox/<id>...`: what SES and SNS sent;
-- `POST /_devstack/fire/<handler>`: fire a scheduled handler now (`make fire`).
+- `POST /_devstack/fire/<handler>`: fire a scheduled handler now (`make fire`);
+- `GET|PUT /_devstack/transaction-conflicts` `{"windowMs": n}`: DynamoDB's TransactionConflict,
+  emulated (see `devstack.moto_patches`); 0 switches it off.
 
 It is reachable only as itself: every request whose `Host` is not the site's own loopback
 address (`127.0.0.1:<port>` or `localhost:<port>`) is refused with 403, so a page on another
@@ -143,6 +145,8 @@ class Handler(SimpleHTTPRequestHandler):
             self._inbox(path)
         elif path.startswith("/_devstack/fire/") and self.command == "POST":
             self._fire(path.rsplit("/", 1)[-1])
+        elif path == "/_devstack/transaction-conflicts" and self.command in ("GET", "PUT"):
+            self._transaction_conflicts()
         else:
             return False
         return True
@@ -240,6 +244,26 @@ class Handler(SimpleHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
+
+    def _transaction_conflicts(self) -> None:
+        """GET: the emulation's state; PUT `{"windowMs": n}`: switch it (0: off) and reset its count."""
+        from devstack.moto_patches import CONFLICTS
+
+        if self.command == "PUT":
+            try:
+                window = json.loads(self._body() or b"null")["windowMs"]
+                if isinstance(window, bool) or not isinstance(window, int | float):
+                    raise TypeError
+                CONFLICTS.configure(float(window))
+            except (ValueError, KeyError, TypeError):
+                message = {
+                    "error": "ValidationError",
+                    "field": "windowMs",
+                    "message": "windowMs: expected a number of milliseconds between 0 (off) and 10000",
+                }
+                self._send(400, "application/json", json.dumps(message).encode())
+                return
+        self._send(200, "application/json", json.dumps(CONFLICTS.describe()).encode())
 
     def _fire(self, name: str) -> None:
         try:

@@ -323,3 +323,23 @@ def test_stalled_site_client_does_not_block_the_site(site: WebServer) -> None:
         started = time.monotonic()
         assert raw_request(site.port, "GET", "/_inbox.json", host)[0] == 200
         assert time.monotonic() - started < 1.0
+
+
+def test_the_transaction_conflict_switch(site: WebServer) -> None:
+    from devstack.moto_patches import CONFLICTS
+
+    host = {"Host": f"127.0.0.1:{site.port}", "Content-Type": "application/json"}
+    path = "/_devstack/transaction-conflicts"
+    try:
+        status, body = raw_request(site.port, "PUT", path, host, b'{"windowMs": 25}')
+        assert status == 200 and json.loads(body) == {"windowMs": 25.0, "enabled": True, "cancelled": 0}
+        assert CONFLICTS.window_ms == 25
+        assert json.loads(raw_request(site.port, "GET", path, host)[1])["enabled"] is True
+        for bad in (b'{"windowMs": -1}', b'{"windowMs": "fast"}', b'{"windowMs": true}', b"{}", b"[", b""):
+            status, body = raw_request(site.port, "PUT", path, host, bad)
+            assert status == 400 and json.loads(body)["field"] == "windowMs", bad
+        assert CONFLICTS.window_ms == 25  # a refused change changes nothing
+        status, body = raw_request(site.port, "PUT", path, host, b'{"windowMs": 0}')
+        assert json.loads(body)["enabled"] is False
+    finally:
+        CONFLICTS.configure(0)
