@@ -1,4 +1,5 @@
-"""moto's DynamoDB transactions as DynamoDB runs them: their cost, and (optionally) their conflicts.
+"""moto's DynamoDB as DynamoDB runs it: transactions' cost, stream reads' cost, and (optionally)
+transactions' conflicts.
 
 1. Cost: O(items in the transaction).
 
@@ -11,7 +12,19 @@ those on rollback. moto still applies and checks every operation itself.
 Only safe where requests are serialized, which the devstack's emulator guarantees
 (`devstack.emulator.SerializedApp`): nothing else can write between snapshot and rollback.
 
-2. Conflicts (`CONFLICTS`, off unless switched on). DynamoDB cancels a transaction that touches an
+2. Stream reads: moto 5.x answers GetRecords through its generic, model-driven serializer, which
+costs about 3 ms per record (nested AttributeValue maps walked shape by shape), all of it under
+the emulator's lock: with a stream poller, a third of the emulator's time per order. The same
+records are written as JSON directly (bytes as base64, times as epoch seconds: what that
+serializer produces), `tests/unit/test_moto_patches.py` keeps the two identical.
+
+3. Per-request work moto repeats under that lock although its result never changes: listing its
+own package folder to route each request (a directory listing and ~50 stat calls), listing a
+response class's methods (`inspect.getmembers`) to dispatch the action, and parsing the same
+update and condition expressions again and again. Each is computed once (the parsed update
+expression is deep-copied by moto's validator before use; lexed condition tokens are immutable).
+
+4. Conflicts (`CONFLICTS`, off unless switched on). DynamoDB cancels a transaction that touches an
 item another transaction is writing at that moment, with reason `TransactionConflict` in
 CancellationReasons; the serialized emulator never runs two at once, so it never would. With a
 window of N ms, a transaction touching (Put, Update, Delete or ConditionCheck) an item that
@@ -135,7 +148,94 @@ def _restore(saved: list[tuple[Any, Any, Any, Any]], stream_lengths: dict[int, t
         del shard.items[length:]  # a cancelled transaction leaves nothing on the stream
 
 
+def _plain_json(value: Any) -> Any:
+    """What moto's JSON serializer makes of a GetRecords result, without walking its model."""
+    import base64
+    import datetime as dt
+
+    if isinstance(value, dict):
+        return {k: _plain_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_json(v) for v in value]
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, dt.datetime):
+        from moto.core.serialize import TimestampSerializer
+
+        return TimestampSerializer._timestamp_unixtimestamp(value)
+    return value
+
+
+def _fast_get_records() -> None:
+    import json
+
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    original = DynamoDBStreamsHandler.get_records
+    if getattr(original, "_stockroom_patched", False):
+        return
+
+    def get_records(self: Any) -> str:
+        limit = self._get_param("Limit")
+        result = self.backend.get_records(self._get_param("ShardIterator"), 1000 if limit is None else limit)
+        return json.dumps(_plain_json(result))
+
+    get_records._stockroom_patched = True  # type: ignore[attr-defined]
+    get_records._original = original  # type: ignore[attr-defined]
+    DynamoDBStreamsHandler.get_records = get_records  # type: ignore[method-assign,assignment]
+
+
+def _cache_repeated_work() -> None:
+    import functools
+    from collections import deque
+
+    from moto import backends
+    from moto.core import responses
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    if getattr(backends.list_of_moto_modules, "_stockroom_patched", False):
+        return
+    modules = tuple(backends.list_of_moto_modules())
+
+    def list_of_moto_modules() -> tuple[str, ...]:
+        return modules
+
+    list_of_moto_modules._stockroom_patched = True  # type: ignore[attr-defined]
+    backends.list_of_moto_modules = list_of_moto_modules  # type: ignore[assignment]
+    # Cached per class: the classes are complete once `apply()` has run (devstack.cognito adds to
+    # CognitoIdpResponse before the emulator serves anything).
+    responses.method_names_from_class = functools.lru_cache(maxsize=None)(responses.method_names_from_class)
+
+    make = UpdateExpressionParser.make.__func__  # type: ignore[attr-defined]
+    UpdateExpressionParser.make = classmethod(functools.lru_cache(maxsize=1024)(make))  # type: ignore[method-assign,assignment]
+
+    lex = ConditionExpressionParser._lex_condition_expression
+    lexed: functools._lru_cache_wrapper[tuple[Any, ...]] = functools.lru_cache(maxsize=1024)(
+        lambda parser_cls, expression: tuple(lex(_LexOnly(parser_cls, expression)))  # type: ignore[arg-type]
+    )
+
+    def lex_condition_expression(self: Any) -> deque[Any]:
+        return deque(lexed(type(self), self.condition_expression))
+
+    ConditionExpressionParser._lex_condition_expression = lex_condition_expression  # type: ignore[method-assign]
+
+
+class _LexOnly:
+    """What the condition lexer reads from its parser: the expression and the class's helpers."""
+
+    def __init__(self, parser_cls: type, expression: str) -> None:
+        self._cls = parser_cls
+        self.condition_expression = expression
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._cls, name)
+        return attribute.__get__(self) if hasattr(attribute, "__get__") else attribute
+
+
 def apply() -> None:
+    _fast_get_records()
+    _cache_repeated_work()
     from moto.dynamodb import models
 
     backend_class = models.DynamoDBBackend

@@ -196,3 +196,42 @@ def test_conflicts_are_off_by_default_and_plain_writes_never_conflict(ddb: Any) 
         moto_patches.CONFLICTS.configure(0)
     with pytest.raises(ValueError):
         moto_patches.CONFLICTS.configure(-1)
+
+
+# --- GetRecords without moto's model-driven serializer ------------------------------------------
+
+
+def test_stream_records_read_the_same_as_through_motos_serializer(ddb: Any) -> None:
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    ddb.put_item(
+        TableName="one",
+        Item={
+            "k": {"S": "every-type"},
+            "b": {"B": b"\x00\x01\xffbinary"},
+            "bs": {"BS": [b"x", b"\x00y"]},
+            "n": {"N": "-12.50"},
+            "ns": {"NS": ["1", "2.5"]},
+            "ss": {"SS": ["p", "q"]},
+            "m": {"M": {"l": {"L": [{"B": b"z"}, {"NULL": True}, {"BOOL": False}, {"S": "\u00e9\n"}]}}},
+        },
+    )
+    ddb.delete_item(TableName="one", Key={"k": {"S": "a"}})
+    streams = boto3.client("dynamodbstreams", region_name="us-east-1", endpoint_url=STREAM_ENDPOINT)
+    arn = ddb.describe_table(TableName="one")["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+
+    def read() -> list[dict[str, Any]]:
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+        return list(streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"])
+
+    fast = read()
+    patched = DynamoDBStreamsHandler.get_records
+    DynamoDBStreamsHandler.get_records = patched._original  # type: ignore[attr-defined,method-assign]
+    try:
+        slow = read()
+    finally:
+        DynamoDBStreamsHandler.get_records = patched  # type: ignore[method-assign]
+    assert [r["eventName"] for r in fast] == ["INSERT", "INSERT", "REMOVE"]
+    assert fast == slow
+    assert fast[1]["dynamodb"]["NewImage"]["b"] == {"B": b"\x00\x01\xffbinary"}
