@@ -88,6 +88,14 @@ def _plain(start_response: Callable[..., Any], status: str, code: str, message: 
     return [body]
 
 
+_holding = threading.local()
+
+
+def holding_request_lock() -> bool:
+    """Whether this thread is serving an emulator request now (and so holds the lock)."""
+    return bool(getattr(_holding, "active", False))
+
+
 class SerializedApp:
     """WSGI middleware: one request at a time, its body read before; own host only; JWKS fixed up."""
 
@@ -119,13 +127,17 @@ class SerializedApp:
         if environ.get("PATH_INFO", "").endswith("/.well-known/jwks.json") and not environ.get("HTTP_AUTHORIZATION"):
             environ["HTTP_AUTHORIZATION"] = COGNITO_AUTHORIZATION
         with self._lock:
-            result = self._app(environ, start_response)
+            _holding.active = True
             try:
-                body = list(result)  # produce the whole response while holding the lock
+                result = self._app(environ, start_response)
+                try:
+                    body = list(result)  # produce the whole response while holding the lock
+                finally:
+                    close = getattr(result, "close", None)
+                    if close:
+                        close()
             finally:
-                close = getattr(result, "close", None)
-                if close:
-                    close()
+                _holding.active = False
             self._count += 1
             if self._count % _PRUNE_EVERY == 0:
                 _prune_shard_iterators()

@@ -24,7 +24,12 @@ response class's methods (`inspect.getmembers`) to dispatch the action, and pars
 update and condition expressions again and again. Each is computed once (the parsed update
 expression is deep-copied by moto's validator before use; lexed condition tokens are immutable).
 
-4. Conflicts (`CONFLICTS`, off unless switched on). DynamoDB cancels a transaction that touches an
+4. EventBridge's envelope: what moto delivers to an SQS target lacks AWS's `account` and has an
+`ingestion-time` of its own; both are put right, so the envelope is AWS's (`version`, `id`,
+`detail-type`, `source`, `account`, `time`, `region`, `resources`, `detail`) and consumers
+cannot come to rely on anything else.
+
+5. Conflicts (`CONFLICTS`, off unless switched on). DynamoDB cancels a transaction that touches an
 item another transaction is writing at that moment, with reason `TransactionConflict` in
 CancellationReasons; the serialized emulator never runs two at once, so it never would. With a
 window of N ms, a transaction touching (Put, Update, Delete or ConditionCheck) an item that
@@ -233,9 +238,26 @@ class _LexOnly:
         return attribute.__get__(self) if hasattr(attribute, "__get__") else attribute
 
 
+def _aws_event_envelope() -> None:
+    from moto.events.models import Rule
+
+    original = Rule._send_to_sqs_queue
+    if getattr(original, "_stockroom_patched", False):
+        return
+
+    def send_to_sqs_queue(self: Any, resource_id: str, event: dict[str, Any], group_id: str | None = None) -> None:
+        if isinstance(event, dict) and "detail-type" in event:  # the envelope, not a transformed input
+            event = {"account": self.account_id} | {k: v for k, v in event.items() if k != "ingestion-time"}
+        original(self, resource_id, event, group_id)
+
+    send_to_sqs_queue._stockroom_patched = True  # type: ignore[attr-defined]
+    Rule._send_to_sqs_queue = send_to_sqs_queue  # type: ignore[method-assign]
+
+
 def apply() -> None:
     _fast_get_records()
     _cache_repeated_work()
+    _aws_event_envelope()
     from moto.dynamodb import models
 
     backend_class = models.DynamoDBBackend

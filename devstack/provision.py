@@ -1,7 +1,8 @@
 """Provision the emulator from the app's own definitions; safe to run again.
 
-Tables come from `chalicelib.tables.ALL_MODELS`, queues and topics from `chalicelib.core.resources`,
-physical names from the `local` stage of `.chalice/config.json`. The process environment must
+Tables come from `chalicelib.tables.ALL_MODELS`; queues, topics, event buses with their rules and
+state machines from `chalicelib.core.resources` (ASL documents under `statemachines/`, see
+`devstack.stepfunctions`); physical names from the `local` stage of `.chalice/config.json`. The process environment must
 already point at the emulator (`env.apply_environment`) because the models read it on import.
 """
 
@@ -9,11 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devstack.env import scaled_visibility, sqs_visibility_scale, stage_environment
 from devstack.runtime import aws_client
+
+if TYPE_CHECKING:
+    from chalicelib.core.resources import EventBus
 
 log = logging.getLogger("devstack.provision")
 
@@ -131,6 +136,7 @@ def provision_resources(endpoint: str | None) -> tuple[dict[str, str], dict[str,
         registry.create_table(model)
 
     sns, sqs = aws_client("sns", endpoint), aws_client("sqs", endpoint)
+    queue_refs: dict[str, tuple[str, str, str]] = {}  # queue key -> (URL, ARN, DLQ ARN)
     scale = sqs_visibility_scale()  # 1 unless the engineer asked for faster redelivery
     topic_arns = {key: sns.create_topic(Name=name)["TopicArn"] for key, name in topics.items()}  # idempotent
     for queue in resources.QUEUES:
@@ -146,9 +152,8 @@ def provision_resources(endpoint: str | None) -> tuple[dict[str, str], dict[str,
             url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
             sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
         arn = _queue_arn(sqs, url)
+        queue_refs[queue.key] = (url, arn, dlq_arn)
         sources = [topic_arns[key] for key in queue.subscribes_to]
-        if sources:
-            sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(_queue_policy(arn, sources))})
         for topic_arn in sources:
             existing = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
             if not any(s["Protocol"] == "sqs" and s["Endpoint"] == arn for s in existing):
@@ -156,28 +161,85 @@ def provision_resources(endpoint: str | None) -> tuple[dict[str, str], dict[str,
                 sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
 
     stage = stage_environment()
+    rule_arns = provision_event_buses(endpoint, resources.EVENT_BUSES, queue_refs, stage)
+    for queue in resources.QUEUES:
+        url, arn, _ = queue_refs[queue.key]
+        topic_sources = [topic_arns[key] for key in queue.subscribes_to]
+        if topic_sources or rule_arns.get(queue.key):
+            policy = _queue_policy(arn, topic_sources, rule_arns.get(queue.key, []))
+            sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+
+    from devstack.stepfunctions import provision_state_machines
+
+    provision_state_machines(endpoint, resources.STATE_MACHINES, stage)
     aws_client("ses", endpoint).verify_email_identity(EmailAddress=stage["SENDER_EMAIL"])
     return tables, queues, topics
+
+
+def provision_event_buses(
+    endpoint: str | None,
+    buses: Iterable[EventBus],
+    queue_refs: Mapping[str, tuple[str, str, str]],
+    stage_env: Mapping[str, str],
+) -> dict[str, list[str]]:
+    """Each bus, its rules and their SQS targets: queue key -> ARNs of the rules that feed it.
+
+    A target names its queue's DLQ and a retry policy as Terraform does; moto's delivery ignores
+    both (see README, "EventBridge in the devstack").
+    """
+    events = aws_client("events", endpoint)
+    feeding: dict[str, list[str]] = {}
+    for bus in buses:
+        bus_name = stage_env[bus.env]
+        try:
+            events.create_event_bus(Name=bus_name)
+        except events.exceptions.ResourceAlreadyExistsException:
+            pass
+        for rule in bus.rules:
+            rule_arn = events.put_rule(  # idempotent: updates the pattern of an existing rule
+                Name=f"{bus_name}-{rule.key}",
+                EventBusName=bus_name,
+                EventPattern=json.dumps(rule.event_pattern),
+                Description=rule.description,
+                State="ENABLED",
+            )["RuleArn"]
+            targets = []
+            for queue_key in rule.target_queues:
+                _, queue_arn, dlq_arn = queue_refs[queue_key]
+                targets.append(
+                    {
+                        "Id": queue_key,
+                        "Arn": queue_arn,
+                        "DeadLetterConfig": {"Arn": dlq_arn},
+                        "RetryPolicy": {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400},
+                    }
+                )
+                feeding.setdefault(queue_key, []).append(rule_arn)
+            if targets:
+                events.put_targets(Rule=f"{bus_name}-{rule.key}", EventBusName=bus_name, Targets=targets)
+    return feeding
 
 
 def _queue_arn(sqs: Any, url: str) -> str:
     return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
 
 
-def _queue_policy(queue_arn: str, topic_arns: list[str]) -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "topics",
-                "Effect": "Allow",
-                "Principal": {"Service": "sns.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": queue_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arns}},
-            }
-        ],
-    }
+def _queue_policy(queue_arn: str, topic_arns: list[str], rule_arns: list[str]) -> dict[str, Any]:
+    """Who may send to the queue: its topics (SNS) and the rules targeting it (EventBridge)."""
+    statements = []
+    for sid, service, sources in (("topics", "sns", topic_arns), ("rules", "events", rule_arns)):
+        if sources:
+            statements.append(
+                {
+                    "Sid": sid,
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"{service}.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": queue_arn,
+                    "Condition": {"ArnEquals": {"aws:SourceArn": sources}},
+                }
+            )
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def _cognito(endpoint: str) -> tuple[str, str]:

@@ -118,11 +118,19 @@ class ScheduleSource:
     rule_arn: str
 
 
-Source = StreamSource | QueueSource | ScheduleSource
+@dataclass(frozen=True)
+class FunctionSource:
+    """An `@app.lambda_function`: invoked, not polled (Step Functions tasks, see stepfunctions.py)."""
+
+    name: str
+
+
+Source = StreamSource | QueueSource | ScheduleSource | FunctionSource
 
 
 def discover(app: Chalice, resolver: Resolver, stage: str = "local") -> list[Source]:
-    """Every stream, SQS and schedule handler registered on the app, resolved to local resources."""
+    """Every stream, SQS and schedule handler and every `@app.lambda_function` registered on the
+    app, resolved to local resources."""
     sources: list[Source] = []
     for config in app.event_sources:
         if isinstance(config, DynamoDBEventConfig):
@@ -141,6 +149,7 @@ def discover(app: Chalice, resolver: Resolver, stage: str = "local") -> list[Sou
             sources.append(ScheduleSource(config.name, text, rule))
         else:
             log.warning("event source %s (%s) is not emulated", config.name, type(config).__name__)
+    sources.extend(FunctionSource(function.name) for function in app.pure_lambda_functions)
     return sources
 
 
@@ -372,6 +381,8 @@ class Invocation:
     result: Any = None
     error: str | None = None
     at: float = field(default_factory=time.time)
+    error_type: str | None = None  # the exception's class name, as Lambda reports `errorType`
+    error_message: str | None = None
 
 
 class EventRuntime:
@@ -403,9 +414,9 @@ class EventRuntime:
 
     # invoking ---------------------------------------------------------------------------------
 
-    def invoke(self, name: str, event: dict[str, Any], records: int = 0) -> Invocation:
+    def invoke(self, name: str, event: Any, records: int = 0, timeout_seconds: int = 60) -> Invocation:
         """Call a handler as Lambda would; never raises (the outcome is in the Invocation)."""
-        context = LambdaContext(f"{self.app.app_name}-{self.stage}-{name}")
+        context = LambdaContext(f"{self.app.app_name}-{self.stage}-{name}", timeout_seconds)
         started = time.monotonic()
         try:
             result = self.app.handler_map[name](event, context)
@@ -413,7 +424,15 @@ class EventRuntime:
             log.info("%s: %d record(s) handled in %.0f ms", name, records, (time.monotonic() - started) * 1000)
         except Exception as exc:
             log.error("%s failed (%s): %s", name, context.aws_request_id, "".join(traceback.format_exception(exc)))
-            invocation = Invocation(name, context.aws_request_id, records, False, error=f"{type(exc).__name__}: {exc}")
+            invocation = Invocation(
+                name,
+                context.aws_request_id,
+                records,
+                False,
+                error=f"{type(exc).__name__}: {exc}",
+                error_type=type(exc).__name__,
+                error_message=str(exc),
+            )
         self.invocations.append(invocation)
         del self.invocations[:-1000]
         return invocation
@@ -436,6 +455,9 @@ class EventRuntime:
             ScheduleSource: self._schedule_loop,
         }
         for source in self.sources:
+            if isinstance(source, FunctionSource):
+                self._ready[source.name].set()  # nothing to poll: invoked on demand
+                continue
             thread = threading.Thread(
                 target=self._guard, args=(loops[type(source)], source), name=source.name, daemon=True
             )
@@ -623,8 +645,10 @@ def describe(sources: list[Source]) -> list[str]:
             )
         elif isinstance(s, QueueSource):
             lines.append(f"{s.name:<22} queue  {s.queue_url.rsplit('/', 1)[-1]} (batch {s.batch_size})")
-        else:
+        elif isinstance(s, ScheduleSource):
             lines.append(f"{s.name:<22} schedule {s.expression}")
+        else:
+            lines.append(f"{s.name:<22} function (Step Functions tasks)")
     return lines
 
 

@@ -26,6 +26,7 @@ from devstack.emulator import Emulator
 from devstack.env import PROJECT_DIR, REGION, Ports
 from devstack.inbox import Inbox
 from devstack.runtime import EventRuntime, Resolver, describe, discover
+from devstack.stepfunctions import LambdaDispatcher
 from devstack.web import Site, WebServer, config_js
 
 log = logging.getLogger("devstack")
@@ -131,6 +132,10 @@ class Stack:
         tables, queues, _ = local_names()
         sources = discover(app, Resolver(endpoint, tables, queues), stage=env.STAGE)
         self.runtime = EventRuntime(app, sources, endpoint, stage=env.STAGE).start()
+        from chalicelib.core.resources import STATE_MACHINES
+
+        if STATE_MACHINES:  # Step Functions' Lambda tasks -> the app's functions, in this process
+            LambdaDispatcher(self.runtime).install()
 
         config = config_js(REGION, provisioned.user_pool_id, provisioned.client_id)
         if self.write_config:
