@@ -187,9 +187,11 @@ def provision_event_buses(
     A target names its queue's DLQ and a retry policy as Terraform does; moto's delivery ignores
     both (see README, "EventBridge in the devstack").
     """
-    events = aws_client("events", endpoint)
+    buses = list(buses)
+    events = aws_client("events", endpoint) if buses else None
     feeding: dict[str, list[str]] = {}
     for bus in buses:
+        assert events is not None
         bus_name = stage_env[bus.env]
         try:
             events.create_event_bus(Name=bus_name)

@@ -44,15 +44,28 @@ _TABLE_STREAM_REF = re.compile(r"^\$\{aws_dynamodb_table\.(\w+)\.stream_arn\}$")
 _QUEUE_ARN_REF = re.compile(r"^\$\{aws_sqs_queue\.(\w+)\.arn\}$")
 
 
+_session: boto3.session.Session | None = None
+_session_lock = threading.Lock()
+
+
 def aws_client(service: str, endpoint: str | None) -> Any:
-    """A client for the emulator, independent of this process's environment."""
-    return boto3.session.Session().client(  # type: ignore[call-overload]
-        service,
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    """A client for the emulator, independent of this process's environment.
+
+    One shared session: a fresh one per client reloads botocore's endpoint and service data
+    (~0.3 s a client). Sessions are not thread-safe, so clients are made under a lock; the
+    clients themselves are.
+    """
+    global _session
+    with _session_lock:
+        if _session is None:
+            _session = boto3.session.Session()
+        return _session.client(  # type: ignore[call-overload]
+            service,
+            endpoint_url=endpoint,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
 
 # --- resolving Terraform references ------------------------------------------------------------
