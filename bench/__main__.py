@@ -4,10 +4,14 @@
 2. DynamoDB requests per POST /inventory-order (botocore event hooks, moto in-process).
 3. Orders per second and p50/p99 latency of POST /inventory-order through the devstack
    (moto server + `chalice local`) with 16 concurrent clients.
+4. The daily report over 10,000 sales-ledger records: the day's Queries, the aggregation, each
+   rendering (JSON, CSV, PDF, chart PNGs, e-mail).
+5. The order documents and payments: receipt render time and size, confirmation e-mail size,
+   AWS requests per payment operation (`bench/orders.py`).
 
-Run one with `python -m bench cold|requests|throughput`. Figures are printed and saved to
-`bench/results/latest.json` (git-ignored), with the conditions of the run (CPU cores, load average,
-Python) beside them.
+Run one with `python -m bench cold|requests|throughput|report|documents`. Figures are printed and
+saved to `bench/results/latest.json` (git-ignored), with the conditions of the run (CPU cores, load
+average, Python) beside them.
 
 Each benchmark runs in a fresh interpreter of its own: one that sets up moto in-process, imports
 the app or sets AWS variables cannot leak clients, cached settings or an environment into the
@@ -210,7 +214,26 @@ def throughput(clients: int = 16, total: int = 1600, max_seconds: float = 60.0) 
     }
 
 
-BENCHMARKS = {"cold": cold_import, "requests": requests_per_order, "throughput": throughput}
+def report_build() -> dict[str, Any]:
+    os.environ.update(_local_env())
+    from bench.reports import report_build as run
+
+    return run()
+
+
+def documents() -> dict[str, Any]:
+    from bench.orders import documents as run
+
+    return run()
+
+
+BENCHMARKS = {
+    "cold": cold_import,
+    "requests": requests_per_order,
+    "throughput": throughput,
+    "report": report_build,
+    "documents": documents,
+}
 
 
 def conditions() -> dict[str, Any]:

@@ -173,6 +173,7 @@ def provision_resources(endpoint: str | None) -> tuple[dict[str, str], dict[str,
 
     provision_state_machines(endpoint, resources.STATE_MACHINES, stage)
     aws_client("ses", endpoint).verify_email_identity(EmailAddress=stage["SENDER_EMAIL"])
+    _buckets(endpoint, [stage[bucket.env] for bucket in resources.BUCKETS])
     return tables, queues, topics
 
 
@@ -220,6 +221,25 @@ def provision_event_buses(
             if targets:
                 events.put_targets(Rule=f"{bus_name}-{rule.key}", EventBusName=bus_name, Targets=targets)
     return feeding
+
+
+def _buckets(endpoint: str | None, names: list[str]) -> None:
+    """The private buckets (receipts, ...), closed to the public as in prod."""
+    s3 = aws_client("s3", endpoint)
+    for name in names:
+        try:
+            s3.create_bucket(Bucket=name)
+        except s3.exceptions.BucketAlreadyOwnedByYou:
+            pass
+        s3.put_public_access_block(
+            Bucket=name,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
 
 
 def _queue_arn(sqs: Any, url: str) -> str:
