@@ -1,6 +1,8 @@
-"""The event runtime: drives the app's stream, SQS and schedule handlers as Lambda would.
+"""The event runtime: drives the app's stream, SQS and schedule handlers as Lambda would, and
+invokes its `@app.lambda_function`s on demand (Step Functions tasks, `devstack.stepfunctions`).
 
-Handlers are discovered from the Chalice app object (`app.event_sources`), never listed here.
+Handlers are discovered from the Chalice app object (`app.event_sources`,
+`app.pure_lambda_functions`), never listed here.
 Event sources name resources by Terraform reference (`${aws_dynamodb_table.stock.stream_arn}`);
 a `Resolver` maps them to what the emulator holds. Each source gets a thread that polls (streams,
 queues) or sleeps until the next fire time (schedules), builds Lambda-shaped events and calls
@@ -13,7 +15,8 @@ Semantics kept from Lambda:
 - SQS: messages deleted only on success (or all but the reported `batchItemFailures`); the rest
   become visible again after the visibility timeout, and the queue's redrive policy moves them to
   the DLQ after maxReceiveCount receives (moto implements the redrive on receive);
-- schedules: `rate(...)` and `cron(...)` expressions, events shaped as EventBridge sends them.
+- schedules: `rate(...)` and `cron(...)` expressions, events shaped as EventBridge sends them;
+- functions: an exception is reported as Lambda reports it (`errorType` is its class name).
 """
 
 from __future__ import annotations
