@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from devstack.env import scaled_visibility, sqs_visibility_scale, stage_environment
+from devstack.env import ACCOUNT_ID, REGION, scaled_visibility, sqs_visibility_scale, stage_environment
 from devstack.runtime import aws_client
 
 if TYPE_CHECKING:
@@ -54,6 +54,10 @@ USER_POOL: dict[str, Any] = {
     },
 }
 SOFTWARE_TOKEN_MFA = True  # software_token_mfa_configuration { enabled = true }
+# Who sends the pool's e-mails (codes, invitations): Cognito itself ("COGNITO_DEFAULT", from
+# no-reply@verificationemail.com) or our SES identity ("DEVELOPER", from SENDER_EMAIL), as
+# email_configuration.email_sending_account says in Terraform (absent: COGNITO_DEFAULT).
+EMAIL_SENDING_ACCOUNT = "COGNITO_DEFAULT"
 APP_CLIENT: dict[str, Any] = {
     "GenerateSecret": False,
     "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
@@ -269,7 +273,17 @@ def _cognito(endpoint: str) -> tuple[str, str]:
     pools = idp.list_user_pools(MaxResults=60)["UserPools"]
     pool_id = next((p["Id"] for p in pools if p["Name"] == USER_POOL_NAME), None)
     if pool_id is None:
-        pool_id = idp.create_user_pool(PoolName=USER_POOL_NAME, **USER_POOL)["UserPool"]["Id"]
+        email: dict[str, Any] = {}
+        if EMAIL_SENDING_ACCOUNT == "DEVELOPER":  # through the SES identity provisioning verified
+            sender = stage_environment()["SENDER_EMAIL"]
+            email = {
+                "EmailConfiguration": {
+                    "EmailSendingAccount": "DEVELOPER",
+                    "SourceArn": f"arn:aws:ses:{REGION}:{ACCOUNT_ID}:identity/{sender}",
+                    "From": sender,
+                }
+            }
+        pool_id = idp.create_user_pool(PoolName=USER_POOL_NAME, **USER_POOL, **email)["UserPool"]["Id"]
         idp.set_user_pool_mfa_config(
             UserPoolId=pool_id,
             SoftwareTokenMfaConfiguration={"Enabled": SOFTWARE_TOKEN_MFA},

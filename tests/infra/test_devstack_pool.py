@@ -66,6 +66,8 @@ def pool_from_terraform(module: Module) -> tuple[dict[str, Any], bool, dict[str,
         },
     }
     software_token = bool(_one(pool.get("software_token_mfa_configuration")).get("enabled"))
+    sending = _one(pool.get("email_configuration")).get("email_sending_account") or "COGNITO_DEFAULT"
+    arguments["EmailSendingAccount"] = sending  # devstack.provision.EMAIL_SENDING_ACCOUNT
     client_arguments = {
         "GenerateSecret": client.get("generate_secret"),
         "ExplicitAuthFlows": client.get("explicit_auth_flows"),
@@ -77,10 +79,11 @@ def pool_from_terraform(module: Module) -> tuple[dict[str, Any], bool, dict[str,
 
 def pool_problems(module: Module) -> list[str]:
     pool, software_token, client = pool_from_terraform(module)
+    devstack_pool = {**provision.USER_POOL, "EmailSendingAccount": provision.EMAIL_SENDING_ACCOUNT}
     problems = [
-        f"user pool {key}: devstack {provision.USER_POOL.get(key)!r}, terraform {value!r}"
+        f"user pool {key}: devstack {devstack_pool.get(key)!r}, terraform {value!r}"
         for key, value in pool.items()
-        if provision.USER_POOL.get(key) != value
+        if devstack_pool.get(key) != value
     ]
     if software_token != provision.SOFTWARE_TOKEN_MFA:
         problems.append(f"software token MFA: devstack {provision.SOFTWARE_TOKEN_MFA}, terraform {software_token}")
@@ -103,5 +106,7 @@ def test_a_drifted_pool_is_reported(cognito: Module) -> None:
     _one(pool["password_policy"])  # the block exists
     pool["password_policy"] = [{**_one(pool["password_policy"]), "minimum_length": 8}]
     pool["verification_message_template"] = [{**_one(pool["verification_message_template"]), "email_subject": "x"}]
+    pool["email_configuration"] = [{"email_sending_account": "DEVELOPER"}]
     problems = pool_problems(drifted)
     assert any("Policies" in p for p in problems) and any("VerificationMessageTemplate" in p for p in problems)
+    assert any("EmailSendingAccount" in p for p in problems)

@@ -218,3 +218,24 @@ def _b32(secret: str) -> bytes:
     import base64
 
     return base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True)
+
+
+def test_a_pool_sending_through_our_ses_identity_sends_from_it(idp: Any, endpoint: str) -> None:
+    """email_configuration { email_sending_account = "DEVELOPER" }: from our verified identity."""
+    sender = "shop@example.com"
+    aws_client("ses", endpoint).verify_email_identity(EmailAddress=sender)
+    pool_id = idp.create_user_pool(
+        PoolName=f"dev-{uuid.uuid4().hex[:6]}",
+        UsernameAttributes=["email"],
+        EmailConfiguration={
+            "EmailSendingAccount": "DEVELOPER",
+            "SourceArn": f"arn:aws:ses:us-east-1:123456789012:identity/{sender}",
+            "From": sender,
+        },
+    )["UserPool"]["Id"]
+    client_id = idp.create_user_pool_client(UserPoolId=pool_id, ClientName="web")["UserPoolClient"]["ClientId"]
+    email = new_email()
+    idp.sign_up(ClientId=client_id, Username=email, Password=PASSWORD)
+    [mail] = mails_to(email)
+    assert mail.sender == sender and mail.subject == "Your verification code"
+    idp.confirm_sign_up(ClientId=client_id, Username=email, ConfirmationCode=code_in(mail))
