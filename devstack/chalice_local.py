@@ -1,7 +1,6 @@
-"""`chalice local`, unchanged except for a listen backlog fit for concurrent clients, a 401
-(not a 500) for malformed bearer tokens (see `devstack.chalice_patch`), and the site's origin
-on the site's actual port (`STOCKROOM_WEB_PORT`, see `devstack.env.port_overrides`): chalice
-sets the stage's variables from config.json over the process environment, port 8080 included.
+"""`chalice local`, unchanged except for a listen backlog fit for concurrent clients and the
+fixes of `devstack.chalice_patch` (401 for malformed bearer tokens, URL-decoded path parameters,
+API Gateway's route precedence with greedy `{proxy+}` routes).
 
 Chalice's threaded dev server keeps `http.server`'s default backlog of 5 pending connections;
 a burst of simultaneous clients (a browser, a load test, 50 concurrent orders) then gets
@@ -16,11 +15,10 @@ import sys
 from chalice import local
 from chalice.cli import cli
 
-from devstack.chalice_patch import patch_local_authorizer, patch_stage_environment
+from devstack.chalice_patch import patch_chalice_local
 
 local.ThreadedHTTPServer.request_queue_size = 128
-patch_local_authorizer()  # a malformed token gets the app's 401, not a 500 from the emulation
-patch_stage_environment()  # SITE_ORIGIN / CORS_ALLOW_ORIGIN on the ports in use
+patch_chalice_local()  # behave as API Gateway does (see devstack/chalice_patch.py)
 
 
 def main() -> int:

@@ -175,6 +175,19 @@ resource "aws_cloudfront_distribution" "web" {
     response_headers_policy_id = data.aws_cloudfront_response_headers_policy.security_headers.id
   }
 
+  # The public catalog may be cached briefly (catalog_cache.tf); listed first: first match wins.
+  ordered_cache_behavior {
+    path_pattern               = "/${local.api_stage_name}/products*"
+    target_origin_id           = local.api_origin_id
+    viewer_protocol_policy     = "redirect-to-https"
+    allowed_methods            = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
+    cached_methods             = ["GET", "HEAD"]
+    compress                   = true
+    cache_policy_id            = aws_cloudfront_cache_policy.catalog.id
+    origin_request_policy_id   = data.aws_cloudfront_origin_request_policy.all_viewer_except_host.id
+    response_headers_policy_id = data.aws_cloudfront_response_headers_policy.security_headers.id
+  }
+
   ordered_cache_behavior {
     path_pattern               = "/${local.api_stage_name}/*"
     target_origin_id           = local.api_origin_id
