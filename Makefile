@@ -15,6 +15,7 @@ help:
 	@echo "make bench    benchmarks, printing figures"
 	@echo "make package  chalice package --pkg-format terraform --stage prod into terraform/"
 	@echo "make fire HANDLER=reconcile_stock   run a scheduled handler now against the running devstack"
+	@echo "make redrive QUEUE=alert_emails     move a queue's dead-lettered messages back to it (running devstack)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +44,11 @@ provision: $(STAMP)
 fire: $(STAMP)
 	@test -n "$(HANDLER)" || { echo "usage: make fire HANDLER=<scheduled handler name>"; exit 2; }
 	$(PY) -m devstack fire $(HANDLER)
+
+.PHONY: redrive
+redrive: $(STAMP)
+	@test -n "$(QUEUE)" || { echo "usage: make redrive QUEUE=<queue key, e.g. alert_emails>"; exit 2; }
+	$(PY) -m devstack redrive $(QUEUE)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
