@@ -176,3 +176,30 @@ def test_guest_checkout_and_cancel_over_http(stack: StackInfo, api: Api, aws: An
     cancel = requests.post(f"{stack.api_url}/orders/{order_id}/cancel", headers={"X-Order-Token": token}, timeout=30)
     assert cancel.status_code == 200 and cancel.json()["status"] == "CANCELLED"
     assert stock_levels(aws, product_id)[warehouse_id] == (3, 0, 3)
+
+
+def test_checkout_holds_under_emulated_transaction_conflicts(stack: StackInfo, api: Api, aws: Any) -> None:
+    """DynamoDB cancels a transaction touching an item another one wrote moments before
+    (`TransactionConflict`, emulated by the devstack): buyers of one hot product get 201, 409 or
+    429 with Retry-After, never a 5xx, and the stock invariants hold."""
+    near, far = warehouses(api, "10001", "90021")
+    product_id = stock_product(api, aws, {near: 15, far: 10})
+    switch = f"{stack.web_url}/_devstack/transaction-conflicts"
+    try:
+        assert requests.put(switch, json={"windowMs": 15}, timeout=10).json()["enabled"] is True
+        with ThreadPoolExecutor(max_workers=32) as pool:
+            responses = list(pool.map(lambda n: order(stack, product_id, n), range(48)))
+        cancelled = requests.get(switch, timeout=10).json()["cancelled"]
+    finally:
+        assert requests.put(switch, json={"windowMs": 0}, timeout=10).json()["enabled"] is False
+    assert_no_server_errors(responses)
+    statuses = Counter(r.status_code for r in responses)
+    assert set(statuses) <= {201, 409, 429}, statuses
+    sold = statuses[201]
+    assert 0 < sold <= 25, statuses
+    levels = stock_levels(aws, product_id)
+    levels.pop("main", None)
+    assert sum(reserved for _, reserved, _ in levels.values()) == sold
+    for on_hand, reserved, available in levels.values():
+        assert available >= 0 and reserved >= 0 and reserved + available == on_hand
+    assert cancelled > 0  # the emulation did cancel transactions: the retries absorbed them
