@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: help run fire provision test test-fast lint typecheck unit integration e2e browser infra checkov bench package deps-browser clean
+.PHONY: help run fire provision test test-fast lint typecheck unit integration e2e browser infra checkov bench package zip-index deps-browser clean
 
 help:
 	@echo "make run      whole system locally (emulator, API, event runtime, web site, demo data)"
@@ -78,6 +78,10 @@ bench: $(STAMP)
 
 package: $(STAMP)
 	$(PY) -m terraform.package
+
+# Rebuild the zip-code index shipped in the Lambda from the pinned `zipcodes` package (after upgrading it).
+zip-index: $(STAMP)
+	$(PY) -m tools.zip_index
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .devstack build .pytest_cache .mypy_cache .ruff_cache

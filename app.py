@@ -122,6 +122,263 @@ def place_inventory_order() -> Response:
     return Response(order, status_code=201, headers={"Location": f"/orders/{order['orderId']}"})
 
 
+# --- warehouses (issue 9 §1) --------------------------------------------------------------------
+
+
+@app.route("/warehouses", methods=["GET"])
+def list_warehouses() -> dict[str, Any]:
+    from chalicelib.inventory import warehouses
+
+    return warehouses.list_warehouses()
+
+
+@app.route("/warehouses", methods=["POST"], authorizer=cognito)
+def create_warehouse() -> Response:
+    from chalicelib.core import auth
+    from chalicelib.inventory import warehouses
+
+    admin = auth.require_admin(app.current_request)
+    created = warehouses.create_warehouse(read_json(app.current_request), actor=admin.actor)
+    return Response(created, status_code=201, headers={"Location": f"/warehouses/{created['warehouseId']}"})
+
+
+@app.route("/warehouses/{warehouse_id}", methods=["GET"])
+def get_warehouse(warehouse_id: str) -> dict[str, Any]:
+    from chalicelib.inventory import warehouses
+
+    return warehouses.get_warehouse(warehouse_id)
+
+
+@app.route("/warehouses/{warehouse_id}", methods=["PATCH"], authorizer=cognito)
+def update_warehouse(warehouse_id: str) -> dict[str, Any]:
+    from chalicelib.core import auth
+    from chalicelib.inventory import warehouses
+
+    admin = auth.require_admin(app.current_request)
+    return warehouses.update_warehouse(warehouse_id, read_json(app.current_request), actor=admin.actor)
+
+
+@app.route("/warehouses/{warehouse_id}", methods=["DELETE"], authorizer=cognito)
+def delete_warehouse(warehouse_id: str) -> Response:
+    from chalicelib.core import auth
+    from chalicelib.inventory import warehouses
+
+    admin = auth.require_admin(app.current_request)
+    warehouses.delete_warehouse(warehouse_id, actor=admin.actor)
+    return Response("", status_code=204)
+
+
+# --- shop: delivery, customers, carts, promo codes, checkout, orders (issue 9) ------------------
+
+
+@app.route("/delivery-methods", methods=["GET"])
+def list_delivery_methods() -> dict[str, Any]:
+    from chalicelib.shop import delivery
+
+    return delivery.list_methods()
+
+
+@app.route("/delivery-methods/{method}", methods=["PUT"], authorizer=cognito)
+def set_delivery_method(method: str) -> dict[str, Any]:
+    from chalicelib.core import auth
+    from chalicelib.shop import delivery
+
+    admin = auth.require_admin(app.current_request)
+    return delivery.set_method(method, read_json(app.current_request), actor=admin.actor)
+
+
+@app.route("/me", methods=["GET"], authorizer=cognito)
+def get_me() -> dict[str, Any]:
+    from chalicelib.core import auth
+
+    principal = auth.authenticate(app.current_request)
+    return {"sub": principal.subject, "email": principal.email, "isAdmin": principal.is_admin}
+
+
+@app.route("/carts", methods=["POST"])
+def create_cart() -> Response:
+    from chalicelib.core import auth
+    from chalicelib.shop import carts
+
+    request = app.current_request
+    caller = auth.optional_principal(request)
+    cart = carts.create_cart(read_json(request) if request.raw_body else None, caller)
+    return Response(cart, status_code=201, headers={"Location": f"/carts/{cart['cartId']}"})
+
+
+@app.route("/carts/{cart_id}", methods=["GET"])
+def get_cart(cart_id: str) -> dict[str, Any]:
+    from chalicelib.core import auth
+    from chalicelib.shop import carts
+
+    return carts.get_cart(cart_id, auth.optional_principal(app.current_request))
+
+
+@app.route("/carts/{cart_id}/items/{product_id}", methods=["PUT"])
+def set_cart_item(cart_id: str, product_id: str) -> dict[str, Any]:
+    from chalicelib.core import auth
+    from chalicelib.shop import carts
+
+    request = app.current_request
+    caller = auth.optional_principal(request)
+    return carts.set_item(cart_id, product_id, read_json(request), caller)
+
+
+@app.route("/carts/{cart_id}/items/{product_id}", methods=["DELETE"])
+def remove_cart_item(cart_id: str, product_id: str) -> dict[str, Any]:
+    from chalicelib.core import auth
+    from chalicelib.shop import carts
+
+    return carts.remove_item(cart_id, product_id, auth.optional_principal(app.current_request))
+
+
+@app.route("/me/cart", methods=["GET"], authorizer=cognito)
+def get_my_cart() -> dict[str, Any]:
+    from chalicelib.core import auth
+    from chalicelib.shop import carts
+
+    return carts.get_my_cart(auth.authenticate(app.current_request))
+
+
+@app.route("/me/cart/merge", methods=["POST"], authorizer=cognito)
+def merge_cart() -> dict[str, Any]:
+    from chalicelib.core import auth
+    from chalicelib.shop import carts
+
+    request = app.current_request
+    customer = auth.authenticate(request)  # who, before anything about the body
+    return carts.merge_cart(read_json(request), customer)
+
+
+@app.route("/promo-codes", methods=["GET"], authorizer=cognito)
+def list_promo_codes() -> dict[str, Any]:
+    from chalicelib.core import auth
+    from chalicelib.shop import promos
+
+    auth.require_admin(app.current_request)
+    params = app.current_request.query_params or {}
+    return promos.list_promo_codes(limit=query_int(params, "limit", 1, 100), cursor=params.get("cursor"))
+
+
+@app.route("/promo-codes", methods=["POST"], authorizer=cognito)
+def create_promo_code() -> Response:
+    from chalicelib.core import auth
+    from chalicelib.shop import promos
+
+    admin = auth.require_admin(app.current_request)
+    created = promos.create_promo_code(read_json(app.current_request), actor=admin.actor)
+    return Response(created, status_code=201, headers={"Location": f"/promo-codes/{created['code']}"})
+
+
+@app.route("/promo-codes/{code}", methods=["GET"], authorizer=cognito)
+def get_promo_code(code: str) -> dict[str, Any]:
+    from chalicelib.core import auth
+    from chalicelib.shop import promos
+
+    auth.require_admin(app.current_request)
+    return promos.get_promo_code(code)
+
+
+@app.route("/promo-codes/{code}", methods=["PATCH"], authorizer=cognito)
+def update_promo_code(code: str) -> dict[str, Any]:
+    from chalicelib.core import auth
+    from chalicelib.shop import promos
+
+    admin = auth.require_admin(app.current_request)
+    return promos.update_promo_code(code, read_json(app.current_request), actor=admin.actor)
+
+
+@app.route("/promo-codes/{code}", methods=["DELETE"], authorizer=cognito)
+def delete_promo_code(code: str) -> Response:
+    from chalicelib.core import auth
+    from chalicelib.shop import promos
+
+    admin = auth.require_admin(app.current_request)
+    promos.delete_promo_code(code, actor=admin.actor)
+    return Response("", status_code=204)
+
+
+@app.route("/checkout/quote", methods=["POST"])
+def quote_checkout() -> dict[str, Any]:
+    from chalicelib.core import auth
+    from chalicelib.shop import checkout
+
+    request = app.current_request
+    caller = auth.optional_principal(request)
+    return checkout.quote(read_json(request), caller)
+
+
+@app.route("/orders", methods=["POST"])
+def place_order() -> Response:
+    from chalicelib.core import auth
+    from chalicelib.shop import checkout
+
+    request = app.current_request
+    caller = auth.optional_principal(request)
+    order = checkout.place_order(read_json(request), caller, idempotency_key=request.headers.get("idempotency-key"))
+    return Response(order, status_code=201, headers={"Location": f"/orders/{order['orderId']}"})
+
+
+@app.route("/place-order", methods=["POST"])
+def place_simple_order() -> Response:
+    from chalicelib.core import auth
+    from chalicelib.shop import checkout
+
+    request = app.current_request
+    caller = auth.optional_principal(request)
+    order = checkout.place_simple_order(
+        read_json(request), caller, idempotency_key=request.headers.get("idempotency-key")
+    )
+    return Response(order, status_code=201, headers={"Location": f"/orders/{order['orderId']}"})
+
+
+@app.route("/orders", methods=["GET"], authorizer=cognito)
+def list_orders() -> dict[str, Any]:
+    from chalicelib.core import auth
+    from chalicelib.shop import orders
+
+    auth.require_admin(app.current_request)
+    params = app.current_request.query_params or {}
+    return orders.list_orders(
+        day=params.get("day"),
+        status=params.get("status"),
+        limit=query_int(params, "limit", 1, 100),
+        cursor=params.get("cursor"),
+    )
+
+
+@app.route("/orders/{order_id}", methods=["GET"])
+def get_order(order_id: str) -> dict[str, Any]:
+    from chalicelib.core import auth
+    from chalicelib.shop import orders
+
+    request = app.current_request
+    token = request.headers.get("x-order-token") or (request.query_params or {}).get("token")
+    return orders.get_order(order_id, auth.optional_principal(request), token)
+
+
+@app.route("/orders/{order_id}/cancel", methods=["POST"])
+def cancel_order(order_id: str) -> dict[str, Any]:
+    from chalicelib.core import auth
+    from chalicelib.shop import orders
+
+    request = app.current_request
+    return orders.cancel_order(order_id, auth.optional_principal(request), request.headers.get("x-order-token"))
+
+
+@app.route("/me/orders", methods=["GET"], authorizer=cognito)
+def list_my_orders() -> dict[str, Any]:
+    from chalicelib.core import auth
+    from chalicelib.shop import orders
+
+    params = app.current_request.query_params or {}
+    return orders.list_my_orders(
+        auth.authenticate(app.current_request),
+        limit=query_int(params, "limit", 1, 100),
+        cursor=params.get("cursor"),
+    )
+
+
 def _catalog_view(principal: Any) -> Any:
     return "admin" if principal is not None and principal.is_admin else "public"
 

@@ -11,8 +11,12 @@
 6. Catalog pages: read units and latency per page with 100 and 10,000 products x 3 warehouses
    (bench/inventory.py); 7. reconciliation with 1,000 and 100,000 movements; 8. 100 parallel
    PATCHes of one product through the devstack.
+9. Zip code -> coordinates: first lookup in a fresh process (cold) and a warm lookup.
+10. DynamoDB requests per shop order (POST /orders) for 1 and 10 lines.
+11. Checkout (POST /orders) p50/p99 through the devstack with 16 concurrent clients.
 
-Run one with `python -m bench cold|requests|throughput|report|documents|catalog|reconcile|patches`.
+Run one with `python -m bench cold|requests|throughput|report|documents|catalog|reconcile|patches|zip|
+checkout_requests|checkout`.
 Figures are printed and saved to `bench/results/latest.json` (git-ignored), with the conditions of
 the run (CPU cores, load average, Python) beside them.
 
@@ -57,6 +61,19 @@ def _local_env() -> dict[str, str]:
     env.update({"AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"})
     env["POWERTOOLS_LOG_LEVEL"] = "WARNING"
     return env
+
+
+def _forget_connections() -> None:
+    """A second devstack in this process has another endpoint: drop the clients built for the first."""
+    if "chalicelib.tables" not in sys.modules:
+        return
+    from chalicelib import tables
+    from chalicelib.core import db, notifications
+
+    db._connection = None
+    notifications._clients.clear()
+    for model in tables.ALL_MODELS:
+        model._connection = None
 
 
 def cold_import(runs: int = 15) -> dict[str, Any]:
@@ -147,6 +164,7 @@ def throughput(clients: int = 16, total: int = 1600, max_seconds: float = 60.0) 
     from devstack.provision import sign_in
     from devstack.stack import Stack
 
+    _forget_connections()
     load_at_start = round(os.getloadavg()[0], 2)  # other work on the machine shows up here
     log = open(os.devnull, "wb")  # noqa: SIM115  # chalice local's request log
     with Stack(
@@ -217,6 +235,224 @@ def throughput(clients: int = 16, total: int = 1600, max_seconds: float = 60.0) 
     }
 
 
+def zip_lookup(runs: int = 15, warm_lookups: int = 100_000) -> dict[str, Any]:
+    """Zip -> coordinates. Cold: a fresh interpreter imports `inventory.geo` and looks one zip up
+    (index read and decoded); warm: the mean of many lookups in one process."""
+    env = _local_env()
+    code = (
+        "import time; t = time.perf_counter(); from chalicelib.inventory import geo; i = time.perf_counter(); "
+        "assert geo.lookup('10001'); e = time.perf_counter(); print(e - t, e - i)"
+    )
+    samples, first_lookups = [], []
+    for _ in range(runs + 1):
+        out = subprocess.run(
+            [sys.executable, "-c", code], cwd=PROJECT, env=env, check=True, capture_output=True, text=True
+        )
+        total, lookup = (float(x) for x in out.stdout.strip().splitlines()[-1].split())
+        samples.append(total)
+        first_lookups.append(lookup)
+    sys.path.insert(0, str(PROJECT))
+    from chalicelib.inventory import geo
+
+    zips = ["10001", "90210", "60607", "73301", "99501", "00501", "33101", "98101"]
+    geo.lookup("10001")
+    start = time.perf_counter()
+    for n in range(warm_lookups):
+        geo.lookup(zips[n % len(zips)])
+    warm = (time.perf_counter() - start) / warm_lookups
+    return {
+        # First run warms the OS cache. Cold = import of the module + first lookup (index read).
+        "cold_ms_median": round(statistics.median(samples[1:]) * 1000, 2),
+        "cold_ms_max": round(max(samples[1:]) * 1000, 2),
+        "cold_first_lookup_only_ms_median": round(statistics.median(first_lookups[1:]) * 1000, 2),
+        "warm_ms_mean": round(warm * 1000, 5),
+        "index_bytes": os.path.getsize(geo.INDEX_PATH),
+        "target_cold_ms": 20,
+        "target_warm_ms": 0.1,
+    }
+
+
+def checkout_requests(orders: int = 10) -> dict[str, Any]:
+    """DynamoDB requests made by POST /orders (guest, delivery, promo code) for 1 and 10 lines."""
+    os.environ.update(_local_env())
+    from chalice.test import Client
+    from moto import mock_aws
+
+    from bench.aws_calls import count_aws_calls
+    from devstack.chalice_patch import patch_local_authorizer
+
+    with mock_aws():
+        from chalicelib.core import auth
+        from chalicelib.core.config import reset_settings
+        from devstack.provision import provision
+        from tests.support.tokens import StaticJWKS, mint
+
+        provisioned = provision(None)  # type: ignore[arg-type]  # None: moto's in-process mock
+        os.environ.update(COGNITO_USER_POOL_ID=provisioned.user_pool_id, COGNITO_CLIENT_ID=provisioned.client_id)
+        reset_settings()
+        auth.set_jwks_client(StaticJWKS())
+        issuer = f"https://cognito-idp.us-east-1.amazonaws.com/{provisioned.user_pool_id}"
+        token = mint(issuer=issuer, client_id=provisioned.client_id, groups=["admin"])
+        admin = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        from app import app
+
+        patch_local_authorizer()
+        results: dict[str, Any] = {}
+        with Client(app, stage_name="local") as client:
+
+            def post(path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+                response = client.http.post(path, headers=headers, body=json.dumps(body))
+                assert response.status_code in (200, 201), response.body
+                return json.loads(response.body)
+
+            for warehouse_id, zip_code in (("east", "10001"), ("central", "60607"), ("west", "90021")):
+                post("/warehouses", {"warehouseId": warehouse_id, "name": warehouse_id, "zip": zip_code}, admin)
+            post("/promo-codes", {"code": "BENCH", "kind": "PERCENT", "value": 10}, admin)
+            ids = [f"BENCH-{n}" for n in range(10)]
+            for product_id in ids:
+                body = {
+                    "productId": product_id,
+                    "productName": "Bench",
+                    "quantity": 0,
+                    "threshold": 0,
+                    "priceCents": 100,
+                }
+                post("/products", body, admin)
+            from chalicelib.core.db import utcnow
+            from chalicelib.inventory.models import Stock
+
+            for product_id in ids:
+                for warehouse_id in ("east", "central", "west"):
+                    Stock(
+                        product_id,
+                        warehouse_id,
+                        on_hand=10_000,
+                        reserved=0,
+                        available=10_000,
+                        threshold=0,
+                        version=1,
+                        updated_at=utcnow(),
+                    ).save()
+            guest = {"Content-Type": "application/json"}
+            address = {"name": "B", "line1": "1 Main St", "city": "Newark", "zip": "07102", "country": "US"}
+            for lines in (1, 10):
+                body = {
+                    "items": [{"productId": p, "quantity": 1} for p in ids[:lines]],
+                    "zip": "07102",
+                    "deliveryMethod": "CURBSIDE",
+                    "shippingAddress": address,
+                    "email": "bench@example.com",
+                    "promoCode": "BENCH",
+                }
+                post("/orders", body, guest)  # warm: PynamoDB's DescribeTable calls happen once
+                with count_aws_calls() as calls:
+                    for n in range(orders):
+                        post("/orders", body, {**guest, "Idempotency-Key": f"bench-{lines}-{n}"})
+                results[f"lines_{lines}"] = {
+                    "dynamodb_requests_per_order": sum(v for k, v in calls.items() if k.startswith("dynamodb."))
+                    / orders,
+                    "by_operation": {k: v / orders for k, v in sorted(calls.items())},
+                }
+    results["constant_in_lines"] = (
+        results["lines_1"]["dynamodb_requests_per_order"] == results["lines_10"]["dynamodb_requests_per_order"]
+    )
+    return results
+
+
+def checkout(clients: int = 16, total: int = 400, max_seconds: float = 60.0) -> dict[str, Any]:
+    """POST /orders (guest, 2 lines, curbside delivery, promo code) through the whole devstack,
+    `clients` at a time (bounded in count and time). Stock is in the catalog's default warehouse
+    (`main`, New York); a second warehouse (Los Angeles) is ranked and read but not needed."""
+    sys.path.insert(0, str(PROJECT))
+    from devstack.env import Ports
+    from devstack.provision import sign_in
+    from devstack.stack import Stack
+
+    _forget_connections()
+    log = open(os.environ.get("BENCH_API_LOG", os.devnull), "wb")  # noqa: SIM115  # chalice local's request log
+    with Stack(
+        Ports.free(), state_dir=PROJECT / ".devstack" / f"bench-{uuid.uuid4().hex[:6]}", demo=False, api_log=log
+    ) as info:
+        admin = next(u for u in info.users if "admin" in u["groups"])
+        token = sign_in(info.aws_url, info.client_id, admin["email"], admin["password"])["IdToken"]
+        admin_headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+        def post(path: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, float]:
+            request = urllib.request.Request(
+                info.api_url + path, data=json.dumps(body).encode(), headers=headers, method="POST"
+            )
+            start = time.perf_counter()
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    status = response.status
+            except urllib.error.HTTPError as err:
+                status = err.code
+                if status >= 500 or os.environ.get("BENCH_DEBUG"):
+                    print(path, status, err.read()[:300], flush=True)
+            return status, time.perf_counter() - start
+
+        for warehouse_id, zip_code in (("main", "10001"), ("west", "90021")):
+            status, _ = post(
+                "/warehouses", {"warehouseId": warehouse_id, "name": warehouse_id, "zip": zip_code}, admin_headers
+            )
+            assert status == 201, status
+        status, _ = post("/promo-codes", {"code": "BENCH", "kind": "PERCENT", "value": 10}, admin_headers)
+        assert status == 201, status
+        for product_id in ("BENCH-A", "BENCH-B"):
+            body = {"productId": product_id, "productName": "Bench", "quantity": total + 100, "threshold": 0}
+            status, _ = post("/products", {**body, "priceCents": 500}, admin_headers)
+            assert status == 201, status
+        latencies: list[float] = []
+        statuses: dict[int, int] = {}
+        lock = threading.Lock()
+        remaining = [total]
+        deadline = time.monotonic() + max_seconds
+        address = {"name": "B", "line1": "1 Main St", "city": "Newark", "zip": "07102", "country": "US"}
+        order = {
+            "items": [{"productId": "BENCH-A", "quantity": 1}, {"productId": "BENCH-B", "quantity": 1}],
+            "zip": "07102",
+            "deliveryMethod": "CURBSIDE",
+            "shippingAddress": address,
+            "email": "bench@example.com",
+            "promoCode": "BENCH",
+        }
+
+        # Warm the API process first (imports, PynamoDB's DescribeTable per model), as a live service is.
+        status, _ = post("/orders", order, {"Content-Type": "application/json"})
+        assert status == 201, status
+        deadline = time.monotonic() + max_seconds
+
+        def worker() -> None:
+            while time.monotonic() < deadline:
+                with lock:
+                    if remaining[0] == 0:
+                        return
+                    remaining[0] -= 1
+                status, seconds = post("/orders", order, {"Content-Type": "application/json"})
+                with lock:
+                    latencies.append(seconds)
+                    statuses[status] = statuses.get(status, 0) + 1
+
+        threads = [threading.Thread(target=worker) for _ in range(clients)]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - started
+    log.close()
+    ok = statuses.get(201, 0)
+    return {
+        "clients": clients,
+        "requests": len(latencies),
+        "statuses": statuses,
+        "seconds": round(elapsed, 2),
+        "orders_per_second": round(ok / elapsed, 1),
+        "latency_ms_p50": round(_percentile(latencies, 50) * 1000, 1),
+        "latency_ms_p99": round(_percentile(latencies, 99) * 1000, 1),
+    }
+
+
 def report_build() -> dict[str, Any]:
     os.environ.update(_local_env())
     from bench.reports import report_build as run
@@ -247,6 +483,9 @@ BENCHMARKS = {
     "requests": requests_per_order,
     "throughput": throughput,
     "report": report_build,
+    "zip": zip_lookup,
+    "checkout_requests": checkout_requests,
+    "checkout": checkout,
     "documents": documents,
     "catalog": _inventory("catalog_pages"),
     "reconcile": _inventory("reconciliation"),

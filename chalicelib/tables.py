@@ -15,7 +15,7 @@ from chalicelib.core.idempotency import IdempotencyRecord
 from chalicelib.inventory.models import Movement, Product, Stock, Warehouse
 from chalicelib.orders.ledger import LedgerRecord
 from chalicelib.orders.models import Payment
-from chalicelib.shop.models import Order
+from chalicelib.shop.models import Cart, DeliveryMethod, Order, PromoCode, PromoRedemption
 
 ALL_MODELS: tuple[type[Model], ...] = (
     Product,
@@ -24,6 +24,10 @@ ALL_MODELS: tuple[type[Model], ...] = (
     Warehouse,
     Order,
     IdempotencyRecord,
+    Cart,
+    PromoCode,
+    PromoRedemption,
+    DeliveryMethod,
     LedgerRecord,
     ApiKey,
     Payment,

@@ -146,7 +146,7 @@ resource "aws_dynamodb_table" "orders" {
   }
 
   attribute {
-    name = "order_date"
+    name = "day_shard"
     type = "S"
   }
 
@@ -157,9 +157,10 @@ resource "aws_dynamodb_table" "orders" {
     projection_type = "ALL"
   }
 
+  # "<business day>#<shard>": a day's orders spread over DAY_SHARDS partitions (chalicelib/shop/models.py).
   global_secondary_index {
     name            = "by_day"
-    hash_key        = "order_date"
+    hash_key        = "day_shard"
     range_key       = "created_at"
     projection_type = "ALL"
   }
@@ -261,6 +262,125 @@ resource "aws_dynamodb_table" "payments" {
 
   attribute {
     name = "payment_id"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.this.arn
+  }
+}
+
+# --- the shop (issue 9) ---------------------------------------------------------------------------
+
+# Carts, guest and signed in; expire 30 days after their last change.
+resource "aws_dynamodb_table" "carts" {
+  name                        = "${var.name_prefix}-carts"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "cart_id"
+  deletion_protection_enabled = true
+
+  attribute {
+    name = "cart_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "customer_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "updated_at"
+    type = "S"
+  }
+
+  # A signed-in customer's carts, last changed first (GET /me/cart from any device).
+  global_secondary_index {
+    name            = "by_customer"
+    hash_key        = "customer_id"
+    range_key       = "updated_at"
+    projection_type = "ALL"
+  }
+
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.this.arn
+  }
+}
+
+# Promo codes with their redemption counter.
+resource "aws_dynamodb_table" "promo_codes" {
+  name                        = "${var.name_prefix}-promo-codes"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "code"
+  deletion_protection_enabled = true
+
+  attribute {
+    name = "code"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.this.arn
+  }
+}
+
+# Redemptions of each code per customer (e-mail address), for maxPerCustomer.
+resource "aws_dynamodb_table" "promo_redemptions" {
+  name                        = "${var.name_prefix}-promo-redemptions"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "code"
+  range_key                   = "customer"
+  deletion_protection_enabled = true
+
+  attribute {
+    name = "code"
+    type = "S"
+  }
+
+  attribute {
+    name = "customer"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.this.arn
+  }
+}
+
+# The admin's delivery costs (SELF_SERVICE, CURBSIDE, IN_DOOR).
+resource "aws_dynamodb_table" "delivery_methods" {
+  name                        = "${var.name_prefix}-delivery-methods"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "method"
+  deletion_protection_enabled = true
+
+  attribute {
+    name = "method"
     type = "S"
   }
 

@@ -27,13 +27,25 @@ _jwks_client: PyJWKClient | None = None
 
 @dataclass(frozen=True)
 class Principal:
+    """Who is calling, however they proved it. Services take a Principal, never token claims.
+
+    `kind` is "user" for a Cognito user (a customer, or an admin); other kinds (machine clients
+    with API keys) are not customers: they place orders for guests, never own carts or orders.
+    """
+
     subject: str
     email: str | None
     groups: tuple[str, ...]
+    kind: str = "user"
 
     @property
     def is_admin(self) -> bool:
         return ADMIN_GROUP in self.groups
+
+    @property
+    def customer_id(self) -> str | None:
+        """The id a customer's carts and orders are filed under (the Cognito subject), if any."""
+        return self.subject if self.kind == "user" else None
 
     @property
     def actor(self) -> str:

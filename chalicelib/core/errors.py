@@ -15,6 +15,7 @@ from chalice.app import ChaliceUnhandledError
 class StockroomError(ChaliceUnhandledError):
     status = 400
     code = "BadRequest"
+    headers: dict[str, str] = {}  # extra response headers (e.g. Retry-After)
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -91,11 +92,24 @@ class IdempotencyKeyReused(StockroomError):
     code = "IdempotencyKeyReused"
 
 
-class Busy(StockroomError):
-    """Contention outlasted our retries; the client may retry (the write did not happen)."""
+class PromoCodeInvalid(StockroomError):
+    """A promo code that cannot be applied; `reason` is one of `shop.pricing.PROMO_REASONS`."""
 
-    status = 503
+    status = 422
+    code = "PromoCodeInvalid"
+
+    def __init__(self, message: str, *, reason: str, **details: Any) -> None:
+        super().__init__(message, reason=reason, **details)
+
+
+class Busy(StockroomError):
+    """Contention outlasted our retries (DynamoDB kept cancelling with TransactionConflict): nothing
+    was written, and the client should try again shortly. 429 with Retry-After rather than 503: the
+    service is healthy, this one item is in demand (docs/CAPACITY.md)."""
+
+    status = 429
     code = "Busy"
+    headers = {"Retry-After": "1"}
 
 
 class InvalidTransition(Conflict):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import datetime
 from typing import Any, Final
 
 from chalicelib.core.errors import ValidationError
@@ -179,4 +180,94 @@ def idempotency_key(value: str | None) -> str | None:
         return None
     if not 1 <= len(value) <= 128 or not value.isprintable():
         raise ValidationError("Idempotency-Key", "must be 1-128 printable characters")
+    return value
+
+
+# --- shop input (issue 9) ---------------------------------------------------------------------
+
+EMAIL_MAX = 254
+
+
+def email(body: dict[str, Any], field: str, *, required: bool = True) -> str | None:
+    """An e-mail address, lower-cased (addresses are compared case-insensitively everywhere)."""
+    value = text(body, field, max_length=EMAIL_MAX, required=required)
+    if value is None:
+        return None
+    local, at, domain = value.rpartition("@")
+    if (
+        not at
+        or not local
+        or "." not in domain.strip(".")
+        or any(ch.isspace() or ch in '<>()[],;:"\\' for ch in value)
+        or ".." in domain
+    ):
+        raise ValidationError(field, "must be an e-mail address like name@example.com")
+    return value.lower()
+
+
+def boolean(body: dict[str, Any], field: str, *, required: bool = True) -> bool | None:
+    if not _present(body, field, required):
+        return None
+    value = body[field]
+    if not isinstance(value, bool):
+        raise ValidationError(field, "must be true or false")
+    return value
+
+
+def choice(body: dict[str, Any], field: str, options: tuple[str, ...], *, required: bool = True) -> str | None:
+    if not _present(body, field, required):
+        return None
+    value = body[field]
+    if not isinstance(value, str) or value not in options:
+        raise ValidationError(field, f"must be one of {', '.join(options)}")
+    return value
+
+
+def timestamp(body: dict[str, Any], field: str, *, required: bool = True) -> datetime | None:
+    """An ISO 8601 instant with its offset (`2025-01-31T09:00:00Z`), as an aware datetime."""
+    value = body.get(field)
+    if value is None:
+        if required:
+            raise ValidationError(field, "is required")
+        return None
+    if not isinstance(value, str) or len(value) > 40:
+        raise ValidationError(field, "must be an ISO 8601 date-time like 2025-01-31T09:00:00Z")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ValidationError(field, "must be an ISO 8601 date-time like 2025-01-31T09:00:00Z") from None
+    if moment.tzinfo is None:
+        raise ValidationError(field, "must include a time zone offset (Z for UTC)")
+    return moment
+
+
+def date(value: str | None, field: str) -> str | None:
+    """A calendar day `YYYY-MM-DD` (query parameters), normalized; absent is None, empty is refused."""
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date().isoformat()
+    except ValueError:
+        raise ValidationError(field, "must be a date like 2025-01-31") from None
+
+
+def object_field(body: dict[str, Any], field: str, *, required: bool = True) -> dict[str, Any] | None:
+    if not _present(body, field, required):
+        return None
+    value = body[field]
+    if not isinstance(value, dict):
+        raise ValidationError(field, "must be a JSON object")
+    return value
+
+
+def list_field(body: dict[str, Any], field: str, *, max_items: int, required: bool = True) -> list[Any] | None:
+    if not _present(body, field, required):
+        return None
+    value = body[field]
+    if not isinstance(value, list):
+        raise ValidationError(field, "must be a JSON array")
+    if not value:
+        raise ValidationError(field, "must not be empty")
+    if len(value) > max_items:
+        raise ValidationError(field, f"must have at most {max_items} entries")
     return value

@@ -68,8 +68,8 @@ def cors_config() -> CORSConfig | None:
         return None
     return CORSConfig(
         allow_origin=origin,
-        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Correlation-Id"],
-        expose_headers=["X-Correlation-Id"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Correlation-Id", "X-Order-Token"],
+        expose_headers=["X-Correlation-Id", "Retry-After"],
         max_age=600,
     )
 
@@ -106,7 +106,7 @@ def handle_errors(event: Request, get_response: Callable[[Request], Response]) -
     except StockroomError as exc:
         if exc.status >= 500:
             logger.warning("request failed", extra={"error": exc.code, "detail": exc.message})
-        response = Response(body=exc.to_dict(), status_code=exc.status)
+        response = Response(body=exc.to_dict(), status_code=exc.status, headers=dict(exc.headers))
     except Exception:
         logger.exception("unhandled error", extra={"path": event.path, "method": event.method})
         response = Response(body={"error": "InternalError", "message": _INTERNAL_MESSAGE}, status_code=500)

@@ -3,7 +3,13 @@ warehouses. One table per aggregate; physical names come from the stage (`<KEY>_
 
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -118,6 +124,10 @@ class Movement(Model):
 
 
 class Warehouse(Model):
+    """A place stock is kept and shipped from; its coordinates are its zip code's centroid
+    (`inventory.geo`), which allocation measures distances from. Inactive warehouses keep their
+    stock lines but never serve an order."""
+
     class Meta(ModelMeta):
         ref = resources.WAREHOUSES
         table_name = table_name(ref)
@@ -127,4 +137,10 @@ class Warehouse(Model):
     zip_code = UnicodeAttribute(null=True)
     latitude = NumberAttribute(null=True)
     longitude = NumberAttribute(null=True)
+    active = BooleanAttribute(null=True)  # None (items written before the flag existed) means active
     created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute(null=True)
+
+    @property
+    def is_active(self) -> bool:
+        return self.active is not False

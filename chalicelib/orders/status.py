@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 from chalicelib.core.errors import InvalidTransition
+from chalicelib.shop.order_status import TRANSITIONS
 
 
 class OrderStatus(StrEnum):
@@ -32,17 +33,15 @@ class OrderStatus(StrEnum):
 
 
 S = OrderStatus
+_NAMES = frozenset(s.value for s in OrderStatus)
 
 # target -> the statuses it may follow. Written by target because each transition is one
-# conditional write guarded by "the current status is one of these".
+# conditional write guarded by "the current status is one of these". Derived from the one
+# transition table, `chalicelib.shop.order_status.TRANSITIONS` (checkout and cancellation live in
+# `shop`, which may not import `orders`); only checkout creates an order, PLACED.
 SOURCES: Mapping[OrderStatus, frozenset[OrderStatus]] = {
-    S.PLACED: frozenset(),  # only checkout creates an order, PLACED
-    S.PAID: frozenset({S.PLACED}),
-    S.CONFIRMED: frozenset({S.PAID}),
-    S.SHIPPED: frozenset({S.CONFIRMED}),
-    S.DELIVERED: frozenset({S.SHIPPED}),
-    S.PAYMENT_FAILED: frozenset({S.PLACED}),
-    S.CANCELLED: frozenset({S.PLACED, S.PAID, S.CONFIRMED}),
+    target: frozenset(OrderStatus(s) for s, targets in TRANSITIONS.items() if target in targets and s in _NAMES)
+    for target in OrderStatus
 }
 
 # The happy path, in order: a status "at or past" another lies at or after it on this line.

@@ -12,10 +12,11 @@ from typing import Any
 
 from chalicelib.core import idempotency, validation
 from chalicelib.core.config import DEFAULT_WAREHOUSE_ID
-from chalicelib.core.db import Cancelled, iso, transact, utcnow
+from chalicelib.core.db import Cancelled, business_date, iso, transact, utcnow
 from chalicelib.core.errors import InsufficientStock, NotFound
 from chalicelib.core.observability import logger
 from chalicelib.inventory.stock import change_stock
+from chalicelib.shop import order_status
 
 MAX_ORDER_QUANTITY = 100_000
 
@@ -28,7 +29,7 @@ def place_inventory_order(body: dict[str, Any], *, actor: str, idempotency_key: 
     """
     from chalicelib.core.idempotency import IdempotencyRecord
     from chalicelib.inventory.models import Stock
-    from chalicelib.shop.models import Order, OrderLine, StatusChange
+    from chalicelib.shop.models import Order, OrderLine, StatusChange, day_shard
 
     validation.reject_unknown(body, {"productId", "quantity", "warehouseId"})
     product_id = validation.product_identifier(body)
@@ -77,16 +78,19 @@ def place_inventory_order(body: dict[str, Any], *, actor: str, idempotency_key: 
             reference=order_id,
             now=now,
         )
+        order_date = business_date(now)
         tx.save(
             Order(
                 order_id,
                 kind="inventory",
                 lines=[OrderLine(product_id=product_id, warehouse_id=warehouse_id, quantity=quantity)],  # type: ignore[no-untyped-call]
-                status="FULFILLED",
-                status_history=[StatusChange(status="FULFILLED", at=now, by=actor)],  # type: ignore[no-untyped-call]
-                order_date=now.date().isoformat(),
+                status=order_status.FULFILLED,
+                status_history=[StatusChange(status=order_status.FULFILLED, at=now, by=actor)],  # type: ignore[no-untyped-call]
+                order_date=order_date,
+                day_shard=day_shard(order_date, order_id),
                 created_at=now,
                 created_by=actor,
+                updated_at=now,
             ),
             condition=Order.order_id.does_not_exist(),
         )

@@ -30,7 +30,15 @@ def cognito(shared_stack: tuple[Client, Cognito]) -> Cognito:
 
 
 ORIGIN = "http://127.0.0.1:8080"  # the local stage's CORS_ALLOW_ORIGIN
-SAMPLE_PARAMS = {"product_id": "493.857.51", "warehouse_id": "main"}
+SAMPLE_PARAMS = {
+    "product_id": "493.857.51",
+    "warehouse_id": "main",
+    # the shop (issue 9)
+    "method": "CURBSIDE",
+    "cart_id": "c" * 32,
+    "code": "WELCOME10",
+    "order_id": "00000000-0000-4000-8000-000000000000",
+}
 
 
 def app_routes() -> list[tuple[str, str, Any]]:

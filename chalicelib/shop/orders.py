@@ -1,0 +1,294 @@
+"""Orders after checkout: reading them (owner, admin, or the guest's order token), cancelling while
+`PLACED`, purchase history and the admin's list by day.
+
+Who may see an order: an admin; the signed-in customer who placed it; anyone presenting its
+`orderToken` (a guest's link). Anyone else gets 404, exactly as for an order that does not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from chalicelib.core import validation
+from chalicelib.core.auth import Principal
+from chalicelib.core.config import get_settings
+from chalicelib.core.db import Cancelled, business_date, decode_cursor, encode_cursor, is_key, iso, transact, utcnow
+from chalicelib.core.errors import Conflict, NotFound, ValidationError
+from chalicelib.core.observability import logger
+from chalicelib.shop import order_status
+from chalicelib.shop.checkout import token_matches
+
+MAX_ATTEMPTS = 5
+
+
+def order_payload(order: Any) -> dict[str, Any]:
+    address = order.shipping_address
+    return {
+        "orderId": order.order_id,
+        "kind": order.kind,
+        "status": order.status,
+        "statusHistory": [{"status": h.status, "at": iso(h.at), "by": h.by} for h in order.status_history],
+        "email": order.email,
+        "signedIn": order.customer_id is not None,
+        "lines": [
+            {
+                "productId": line.product_id,
+                "productName": line.product_name,
+                "quantity": int(line.quantity),
+                "unitPriceCents": int(line.unit_price_cents or 0),
+                "lineTotalCents": int(
+                    line.line_total_cents
+                    if line.line_total_cents is not None
+                    else int(line.unit_price_cents or 0) * int(line.quantity)
+                ),
+                "warehouseId": line.warehouse_id,
+            }
+            for line in order.lines
+        ],
+        "subtotalCents": int(order.subtotal_cents or 0),
+        "discountCents": int(order.discount_cents or 0),
+        "deliveryCents": int(order.delivery_cents or 0),
+        "totalCents": int(order.total_cents or 0),
+        "currency": order.currency or get_settings().currency,
+        "promoCode": order.promo_code,
+        "deliveryMethod": order.delivery_method,
+        "shippingAddress": None
+        if address is None
+        else {
+            "name": address.name,
+            "line1": address.line1,
+            "line2": address.line2,
+            "city": address.city,
+            "zip": address.zip_code,
+            "country": address.country,
+        },
+        "estimatedDelivery": order.estimated_delivery,
+        "paymentReference": order.payment_reference,
+        "businessDate": order.order_date,
+        "createdAt": iso(order.created_at),
+        "updatedAt": iso(order.updated_at or order.created_at),
+        "cancellable": order.status in order_status.CUSTOMER_CANCELLABLE,
+    }
+
+
+def _load(order_id: str) -> Any:
+    from chalicelib.shop.models import Order
+
+    if not validation.ID_PATTERN.fullmatch(order_id):
+        raise NotFound(f"no order {order_id}", orderId=order_id)
+    try:
+        return Order.get(order_id, consistent_read=True)
+    except Order.DoesNotExist:
+        raise NotFound(f"no order {order_id}", orderId=order_id) from None
+
+
+def may_see(order: Any, principal: Principal | None, token: str | None) -> bool:
+    if principal is not None and principal.is_admin:
+        return True
+    if principal is not None and principal.customer_id is not None and order.customer_id == principal.customer_id:
+        return True
+    return token_matches(token, order.order_token_hash)
+
+
+def load_visible(order_id: str, principal: Principal | None, token: str | None) -> Any:
+    order = _load(order_id)
+    if not may_see(order, principal, token):
+        raise NotFound(f"no order {order_id}", orderId=order_id)
+    return order
+
+
+def get_order(order_id: str, principal: Principal | None, token: str | None) -> dict[str, Any]:
+    return order_payload(load_visible(order_id, principal, token))
+
+
+# --- status changes ----------------------------------------------------------------------------
+
+
+def advance(
+    order: Any,
+    target: str,
+    *,
+    actor: str,
+    extra: Callable[[Any, datetime], None] | None = None,
+    actions: list[Any] | None = None,
+) -> None:
+    """Move `order` (as read) to `target` in one transaction: the status, guarded on the status it
+    was read with, a history entry, any `actions` on the order, and whatever `extra(tx, now)` adds
+    (stock, promo counters) so that the change and its effects commit together or not at all.
+
+    Raises `Conflict` for a transition the state machine forbids, and `core.db.Cancelled` when the
+    transaction is refused (the order changed meanwhile: the caller reads it again and decides).
+    """
+    from chalicelib.shop.models import Order, StatusChange
+
+    if not order_status.can_move(order.status, target):
+        raise Conflict(
+            f"order {order.order_id} is {order.status}; it cannot become {target}",
+            orderId=order.order_id,
+            status=order.status,
+        )
+    now = utcnow()
+
+    def build(tx: Any) -> None:
+        tx.update(
+            order,
+            actions=[
+                Order.status.set(target),
+                Order.status_history.set(
+                    Order.status_history.append([StatusChange(status=target, at=now, by=actor)])  # type: ignore[no-untyped-call]
+                ),
+                Order.updated_at.set(now),
+                *(actions or []),
+            ],
+            condition=Order.status == order.status,
+        )
+        if extra is not None:
+            extra(tx, now)
+
+    transact(build)
+
+
+def cancel_order(order_id: str, principal: Principal | None, token: str | None) -> dict[str, Any]:
+    """Cancel while `PLACED`: status, released stock and returned promo redemption in one
+    transaction. Cancelling an order that is already cancelled answers it as it is (harmless)."""
+    from chalicelib.inventory import reservations
+    from chalicelib.shop.models import Order, PromoCode, PromoRedemption
+
+    for _attempt in range(MAX_ATTEMPTS):
+        order = load_visible(order_id, principal, token)
+        actor = principal.actor if principal else f"guest:{order.email}"
+        if order.status == order_status.CANCELLED:
+            return order_payload(order)
+        if order.status not in order_status.CUSTOMER_CANCELLABLE:
+            raise Conflict(
+                f"order {order_id} is {order.status} and can no longer be cancelled",
+                orderId=order_id,
+                status=order.status,
+            )
+
+        def extra(tx: Any, now: datetime, order: Any = order, actor: str = actor) -> None:
+            for line in order.lines:
+                reservations.release(
+                    tx,
+                    line.product_id,
+                    line.warehouse_id,
+                    int(line.quantity),
+                    now=now,
+                    actor=actor,
+                    reference=order.order_id,
+                )
+            if order.promo_code:
+                # The code cannot have been deleted: deletion requires zero redemptions, and this
+                # order holds one. Its counters go back by the one this order took.
+                tx.update(
+                    PromoCode(order.promo_code),
+                    actions=[PromoCode.redemptions.add(-1), PromoCode.updated_at.set(now)],
+                    condition=PromoCode.code.exists() & (PromoCode.redemptions >= 1),
+                )
+                if order.promo_customer:
+                    tx.update(
+                        PromoRedemption(order.promo_code, order.promo_customer),
+                        actions=[PromoRedemption.redeemed.add(-1), PromoRedemption.updated_at.set(now)],
+                        condition=PromoRedemption.redeemed >= 1,
+                    )
+
+        try:
+            advance(order, order_status.CANCELLED, actor=actor, extra=extra)
+        except Cancelled as cancelled:
+            if cancelled.failed(Order):
+                continue  # its status changed since we read it: read again and decide again
+            raise
+        logger.info("order cancelled", extra={"order_id": order_id, "actor": actor})
+        return order_payload(_load(order_id))
+    raise Conflict("the order kept changing while it was being cancelled; try again", orderId=order_id)
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+def list_my_orders(principal: Principal, *, limit: int | None, cursor: str | None) -> dict[str, Any]:
+    """The customer's purchase history, newest first."""
+    from chalicelib.shop.models import Order
+
+    if principal.customer_id is None:
+        return {"items": [], "nextCursor": None}
+    start = decode_cursor(cursor, {"order_id", "customer_id", "created_at"})
+    if start is not None and start["customer_id"]["S"] != principal.customer_id:
+        raise ValidationError("cursor", "is not a cursor this API returned")
+    result = Order.by_customer.query(
+        principal.customer_id,
+        scan_index_forward=False,
+        limit=limit or get_settings().page_size,
+        last_evaluated_key=start,
+    )
+    items = [order_payload(o) for o in result]
+    return {"items": items, "nextCursor": encode_cursor(result.last_evaluated_key)}
+
+
+NOT_STARTED: dict[str, Any] = {"from": {"S": "start"}}
+
+
+def list_orders(*, day: str | None, status: str | None, limit: int | None, cursor: str | None) -> dict[str, Any]:
+    """Orders of one business day (default today, in the shop's time zone), newest first,
+    optionally of one status. A day's orders live in `DAY_SHARDS` index partitions: each page reads
+    every shard from where the previous page stopped in it and merges them by time.
+
+    The cursor holds each shard's position: the key of the last order returned from it, `{}` when
+    it has nothing more, or `NOT_STARTED`.
+    """
+    from chalicelib.shop.models import DAY_SHARDS, Order
+
+    day = validation.date(day, "day") or business_date(utcnow())
+    if status is not None and status not in (*order_status.STATUSES, order_status.FULFILLED):
+        raise ValidationError("status", f"must be one of {', '.join(order_status.STATUSES)}")
+    size = limit or get_settings().page_size
+    shards = [f"{day}#{n}" for n in range(DAY_SHARDS)]
+    positions: dict[str, Any] = (decode_cursor(cursor) or {}) if cursor else dict.fromkeys(shards, NOT_STARTED)
+    if set(positions) != set(shards) or not all(
+        v in ({}, NOT_STARTED) or (is_key(v, {"order_id", "day_shard", "created_at"}) and v["day_shard"]["S"] == k)
+        for k, v in positions.items()
+    ):
+        raise ValidationError("cursor", "is not a cursor this API returned")
+
+    fetched: dict[str, list[Any]] = {}
+    more: dict[str, bool] = {}
+    for shard in shards:
+        if positions[shard] == {}:
+            fetched[shard], more[shard] = [], False
+            continue
+        result = Order.by_day.query(
+            shard,
+            scan_index_forward=False,
+            limit=size,
+            filter_condition=(Order.status == status) if status else None,
+            last_evaluated_key=None if positions[shard] == NOT_STARTED else positions[shard],
+        )
+        fetched[shard] = list(result)
+        more[shard] = result.last_evaluated_key is not None
+    merged = sorted(
+        ((o.created_at, o.order_id, shard, o) for shard, orders in fetched.items() for o in orders),
+        key=lambda entry: (entry[0], entry[1]),
+        reverse=True,
+    )[:size]
+    next_positions: dict[str, Any] = {}
+    for shard in shards:
+        taken = [o for *_, s, o in merged if s == shard]
+        if not taken:
+            next_positions[shard] = positions[shard] if fetched[shard] or more[shard] else {}
+        elif len(taken) < len(fetched[shard]) or more[shard]:
+            last = taken[-1]
+            next_positions[shard] = {
+                "order_id": {"S": last.order_id},
+                "day_shard": {"S": shard},
+                "created_at": {"S": Order.created_at.serialize(last.created_at)},  # type: ignore[no-untyped-call]
+            }
+        else:
+            next_positions[shard] = {}
+    done = all(v == {} for v in next_positions.values())
+    return {
+        "day": day,
+        "items": [order_payload(o) for *_, o in merged],
+        "nextCursor": None if done else encode_cursor(next_positions),
+    }
