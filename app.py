@@ -360,10 +360,10 @@ def get_order(order_id: str) -> dict[str, Any]:
 @app.route("/orders/{order_id}/cancel", methods=["POST"])
 def cancel_order(order_id: str) -> dict[str, Any]:
     from chalicelib.core import auth
-    from chalicelib.shop import orders
+    from chalicelib.orders import cancellation
 
     request = app.current_request
-    return orders.cancel_order(order_id, auth.optional_principal(request), request.headers.get("x-order-token"))
+    return cancellation.cancel_order(order_id, auth.optional_principal(request), request.headers.get("x-order-token"))
 
 
 @app.route("/me/orders", methods=["GET"], authorizer=cognito)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -430,17 +429,7 @@ def place(
 
         def build(tx: Any, priced: Priced = priced, order: Any = order, response: dict[str, Any] = response) -> None:
             if record_id:
-                # A live record for this key means the request was carried out already: the whole
-                # transaction is cancelled and the original response is returned instead.
-                tx.save(
-                    IdempotencyRecord(
-                        record_id,
-                        status="COMPLETED",
-                        data=json.dumps({"fingerprint": request_fingerprint, "status": 201, "body": response}),
-                        expiration=order.created_at + idempotency.REQUEST_TTL,
-                    ),
-                    condition=IdempotencyRecord.id.does_not_exist() | (IdempotencyRecord.expiration < order.created_at),
-                )
+                idempotency.claim_in(tx, record_id, request_fingerprint, response, now=order.created_at)
             for line in priced.lines:
                 reservations.reserve(
                     tx,

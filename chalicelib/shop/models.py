@@ -1,4 +1,4 @@
-"""The shop's tables: the order record (created by checkout, advanced by `orders`), carts, promo
+"""The shop's tables: the order record (created by checkout, moved on by `orders.transitions`), carts, promo
 codes and their per-customer redemptions, delivery methods."""
 
 from __future__ import annotations
