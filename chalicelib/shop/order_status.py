@@ -45,8 +45,10 @@ TRANSITIONS: dict[str, frozenset[OrderStatus]] = {
     FULFILLED: frozenset(),  # outside the machine: nothing follows it
 }
 
-# Statuses from which the shop itself cancels (reserved stock is released in the same write).
-CUSTOMER_CANCELLABLE = frozenset({PLACED})
+# Statuses from which a customer may cancel: every status CANCELLED may follow. Before payment the
+# reserved stock is released; after it, the order workflow refunds and restocks
+# (`chalicelib.orders.cancellation`).
+CUSTOMER_CANCELLABLE = frozenset(s for s, targets in TRANSITIONS.items() if CANCELLED in targets)
 
 # Statuses in which the order holds reserved (not yet committed) stock.
 HOLDS_RESERVATION = frozenset({PLACED, PAID})

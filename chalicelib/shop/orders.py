@@ -62,6 +62,15 @@ def order_payload(order: Any) -> dict[str, Any]:
         },
         "estimatedDelivery": order.estimated_delivery,
         "paymentReference": order.payment_reference,
+        "paymentCard": order.payment_card,
+        "paymentFailure": order.payment_failure,
+        "refundedCents": None if order.refunded_cents is None else int(order.refunded_cents),
+        "cancelReason": order.cancel_reason,
+        "shipment": None
+        if not order.carrier and not order.tracking_number
+        else {"carrier": order.carrier, "trackingNumber": order.tracking_number, "trackingUrl": order.tracking_url},
+        # The receipt is served by `GET /orders/{orderId}/receipt` once the workflow stored it.
+        "receiptAvailable": bool(order.receipt_key),
         "businessDate": order.order_date,
         "createdAt": iso(order.created_at),
         "updatedAt": iso(order.updated_at or order.created_at),
@@ -85,7 +94,10 @@ def may_see(order: Any, principal: Principal | None, token: str | None) -> bool:
         return True
     if principal is not None and principal.customer_id is not None and order.customer_id == principal.customer_id:
         return True
-    return token_matches(token, order.order_token_hash)
+    if token_matches(token, order.order_token_hash):
+        return True
+    # Tokens of e-mailed links (the order token itself is never stored, so no e-mail can hold it).
+    return any(token_matches(token, digest) for digest in order.link_token_hashes or ())
 
 
 def load_visible(order_id: str, principal: Principal | None, token: str | None) -> Any:
