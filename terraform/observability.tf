@@ -126,28 +126,28 @@ resource "aws_cloudwatch_dashboard" "this" {
       {
         type = "metric", x = 0, y = 6, width = 12, height = 6
         properties = {
-          title = "Lambda errors", region = local.region, stat = "Sum", period = 300
+          title   = "Lambda errors", region = local.region, stat = "Sum", period = 300
           metrics = [for name in values(local.chalice_functions) : ["AWS/Lambda", "Errors", "FunctionName", name]]
         }
       },
       {
         type = "metric", x = 12, y = 6, width = 12, height = 6
         properties = {
-          title = "Lambda duration p99", region = local.region, stat = "p99", period = 300
+          title   = "Lambda duration p99", region = local.region, stat = "p99", period = 300
           metrics = [for name in values(local.chalice_functions) : ["AWS/Lambda", "Duration", "FunctionName", name]]
         }
       },
       {
         type = "metric", x = 0, y = 12, width = 12, height = 6
         properties = {
-          title = "Dead-letter queues", region = local.region, stat = "Maximum", period = 300
+          title   = "Dead-letter queues", region = local.region, stat = "Maximum", period = 300
           metrics = [for name in values(local.dead_letter_queues) : ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", name]]
         }
       },
       {
         type = "metric", x = 12, y = 12, width = 12, height = 6
         properties = {
-          title = "DynamoDB throttled requests", region = local.region, stat = "Sum", period = 300
+          title   = "DynamoDB throttled requests", region = local.region, stat = "Sum", period = 300
           metrics = [for table in [aws_dynamodb_table.products, aws_dynamodb_table.stock, aws_dynamodb_table.orders] : ["AWS/DynamoDB", "ThrottledRequests", "TableName", table.name]]
         }
       },

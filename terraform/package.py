@@ -2,8 +2,11 @@
 
     python -m terraform.package [--out terraform] [--stage prod]
 
-1. `chalice package --pkg-format terraform --stage prod` into a scratch directory (offline: fake
-   credentials and a region are supplied when none are set; Chalice only needs them to name ARNs).
+1. `download_wheelhouse()`: every dependency locked in requirements.txt (hashes checked) as a
+   wheel the python3.11 Lambda runtime can load (manylinux, glibc <= 2.26); no source builds.
+   Then `chalice package --pkg-format terraform --stage prod` into a scratch directory, its pip
+   limited to that wheelhouse (fake credentials and a region are supplied when none are set;
+   Chalice only needs them to name ARNs).
 2. `complete()` rewrites the generated `chalice.tf.json` for what Chalice lacks (each step says
    why). It is a pure function of the template, tested in tests/infra.
 3. `slim_layer()` drops boto3/botocore/s3transfer from the managed layer: the Lambda runtime has
@@ -35,6 +38,8 @@ STREAM_FAILURE_DESTINATION = "${aws_sqs_queue.stream_failures_dlq.arn}"
 STREAM_MAX_RETRY_ATTEMPTS = 5
 STREAM_MAX_RECORD_AGE_SECONDS = 6 * 3600
 PLATFORM_KEY = "${aws_kms_key.this.arn}"
+NAME_PREFIX = "${var.name_prefix}"
+METRICS_NAMESPACE = "${var.name_prefix}"
 LOG_RETENTION = "${var.log_retention_days}"
 
 # Provided by the Lambda Python runtime; the managed layer need not carry them. urllib3 is here only
@@ -55,6 +60,7 @@ def complete(template: dict[str, Any], app_name: str, stage: str) -> dict[str, A
     t.pop("terraform", None)
     # null_data_source is deprecated and unused; dropping it drops the null provider too.
     t.get("data", {}).pop("null_data_source", None)
+    _apply_name_prefix(resources, app_name, stage)
 
     # A log group per function, created before it (else Lambda creates one that never expires),
     # encrypted, with retention. Function environment encrypted with the platform key.
@@ -86,10 +92,60 @@ def complete(template: dict[str, Any], app_name: str, stage: str) -> dict[str, A
     # Chalice names a schedule rule after its handler only: two stages (or apps) in one account
     # would fight over "reconcile_stock-event".
     for key, rule in resources.get("aws_cloudwatch_event_rule", {}).items():
-        rule["name"] = (f"{app_name}-{stage}-{key}")[:64]
+        rule["name"] = f"{NAME_PREFIX}-{key}"
+    # One metrics namespace per environment: two environments in one account must not add up
+    # each other's business metrics on their dashboards and alarms (observability.tf).
+    for function in functions.values():
+        variables = function.get("environment", {}).get("variables", {})
+        if "POWERTOOLS_METRICS_NAMESPACE" in variables:
+            variables["POWERTOOLS_METRICS_NAMESPACE"] = METRICS_NAMESPACE
+    _grant_ses_sandbox_recipients(resources)
 
     _complete_rest_api(t, resources)
     return t
+
+
+def _apply_name_prefix(resources: dict[str, Any], app_name: str, stage: str) -> None:
+    """Every generated physical name starts with var.name_prefix, never with `<app>-<stage>`:
+    Chalice names functions, roles and the layer `stockroom-prod...` whatever the environment, so
+    a second environment in the account would collide. The function keys stay the names' tails
+    (`<prefix>-on_stock_change`); the API handler, which Chalice names `<app>-<stage>` alone,
+    becomes `<prefix>-api_handler`. Runs before anything derives names from them (log groups)."""
+    generated = f"{app_name}-{stage}"
+    for named in resources.values():
+        for key, body in named.items():
+            for attribute in ("name", "function_name", "layer_name"):
+                value = body.get(attribute)
+                if not isinstance(value, str):
+                    continue
+                if value == generated:
+                    body[attribute] = f"{NAME_PREFIX}-{key}"
+                elif value.startswith(generated + "-"):
+                    body[attribute] = NAME_PREFIX + value[len(generated) :]
+    for api in resources.get("aws_api_gateway_rest_api", {}).values():
+        if api.get("name") == app_name:
+            api["name"] = NAME_PREFIX
+
+
+def _grant_ses_sandbox_recipients(resources: dict[str, Any]) -> None:
+    """In the SES sandbox, IAM checks a sender's grant on each recipient's identity too. Every
+    role whose policy sends e-mail gets a companion grant on the sandbox recipients (ses.tf),
+    present only while `var.ses_sandbox_recipients` is on."""
+    policies = resources.get("aws_iam_role_policy", {})
+    for key, policy in list(policies.items()):
+        text = str(policy.get("policy", ""))
+        if "ses:SendEmail" not in text and "ses:SendRawEmail" not in text:
+            continue
+        policies[f"{key}_ses_sandbox"] = {
+            "count": "${var.ses_sandbox_recipients ? 1 : 0}",
+            "name": "SesSandboxRecipients",
+            "role": policy["role"],
+            "policy": (
+                '${jsonencode({Version = "2012-10-17", Statement = [{Sid = "SendToSandboxRecipients",'
+                ' Effect = "Allow", Action = ["ses:SendEmail", "ses:SendRawEmail"],'
+                " Resource = local.ses_recipient_identity_arns}]})}"
+            ),
+        }
 
 
 def _complete_rest_api(t: dict[str, Any], resources: dict[str, Any]) -> None:
@@ -147,8 +203,65 @@ def slim_layer(src: Path, dest: Path) -> None:
             zout.writestr(item, zin.read(item.filename))
 
 
-def run_chalice_package(stage: str, build_dir: Path) -> None:
-    env = dict(os.environ)
+# The python3.11 Lambda runtime runs on Amazon Linux 2 (glibc 2.26): a compiled package loads
+# there only from a manylinux wheel for glibc <= 2.26 (PEP 600 tags, with their legacy aliases).
+LAMBDA_PYTHON = "3.11"
+LAMBDA_GLIBC = (2, 26)
+LAMBDA_PLATFORMS = (
+    *(f"manylinux_2_{minor}_x86_64" for minor in range(5, LAMBDA_GLIBC[1] + 1)),
+    "manylinux2014_x86_64",
+    "manylinux2010_x86_64",
+    "manylinux1_x86_64",
+)
+
+
+def download_wheelhouse(requirements: Path, dest: Path) -> None:
+    """Every locked runtime dependency as the wheel the Lambda runtime can load, checked against
+    the lock's hashes. No source builds: a package without such a wheel fails here, loudly,
+    instead of shipping something compiled against this machine's libraries."""
+    platforms = [arg for platform in LAMBDA_PLATFORMS for arg in ("--platform", platform)]
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--require-hashes",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--implementation",
+            "cp",
+            "--python-version",
+            LAMBDA_PYTHON,
+            "--abi",
+            f"cp{LAMBDA_PYTHON.replace('.', '')}",
+            "--abi",
+            "abi3",
+            "--abi",
+            "none",
+            *platforms,
+            "-r",
+            str(requirements),
+            "--dest",
+            str(dest),
+        ],
+        check=True,
+        env=_pip_environment(),
+    )
+
+
+def _pip_environment(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env.update(extra)
+    return env
+
+
+def run_chalice_package(stage: str, build_dir: Path, wheelhouse: Path) -> None:
+    # Chalice's own pip runs see only the verified wheelhouse: what is deployed is what is locked.
+    env = _pip_environment(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(wheelhouse))
     # `chalice package` never calls AWS, but boto3 wants a region and credentials to exist.
     env.setdefault("AWS_DEFAULT_REGION", env.get("AWS_REGION", "us-east-1"))
     if not (env.get("AWS_ACCESS_KEY_ID") or env.get("AWS_PROFILE")):
@@ -179,8 +292,10 @@ def package(out: Path, stage: str = "prod") -> dict[str, int]:
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="chalice-package-") as scratch:
-        build = Path(scratch)
-        run_chalice_package(stage, build)
+        build = Path(scratch) / "build"
+        wheelhouse = Path(scratch) / "wheelhouse"
+        download_wheelhouse(ROOT / "requirements.txt", wheelhouse)
+        run_chalice_package(stage, build, wheelhouse)
         template = json.loads((build / "chalice.tf.json").read_text())
         completed = complete(template, app_name=config["app_name"], stage=stage)
         (out / "chalice.tf.json").write_text(json.dumps(completed, indent=2, sort_keys=True) + "\n")

@@ -1,0 +1,428 @@
+"""`make deploy-local`: rehearse the real deployment against the local AWS emulator.
+
+    python -m terraform.rehearsal [--package-dir DIR] [--keep]
+
+What production runs, in the same order, on what production gets:
+
+1. `make package` (or reuse `--package-dir`, as the test suite does with its session package);
+2. `terraform init` from the provider's filesystem mirror (a CLI configuration written for the
+   rehearsal: no registry, no network);
+3. `terraform apply` of terraform/*.tf plus the generated chalice.tf.json into a fresh emulator
+   (moto's server, `devstack.emulator.Emulator` on a free port; the provider reaches it through
+   `AWS_ENDPOINT_URL`, which the AWS provider honours for every service);
+4. `terraform plan -detailed-exitcode`: must show no changes (a perpetual diff is a bug that
+   would redeploy on every pipeline run);
+5. `terraform destroy`, after turning deletion protection off the way an operator must.
+
+Nothing here changes what production gets. Every emulator gap is worked around in files this
+module writes into its own scratch copy of the module (`zz_rehearsal_override.tf.json`, a
+Terraform override file) or, where moto answers what no override can avoid, in the rehearsal's
+emulator (`_EMULATOR_FIXES`). docs/DEPLOY.md lists each workaround with its reason; keep the
+two in step. The override is derived from the module itself, so resources other engineers add
+(tables, queues, state machines, buses, rules) are rehearsed without touching this file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+TERRAFORM_DIR = ROOT / "terraform"
+WEB_DIR = ROOT / "web"
+PACKAGE_FILES = ("chalice.tf.json", "deployment.zip", "layer-deployment.zip")
+OVERRIDE_FILE = "zz_rehearsal_override.tf.json"
+
+# Where the hashicorp/aws provider mirror may be (the machines carry one; CI images may too).
+# STOCKROOM_TF_PROVIDER_MIRROR names another root (the directory holding registry.terraform.io/).
+MIRROR_CANDIDATES = ("/opt/tf-plugins", "~/.terraform.d/plugins", "/usr/share/terraform/plugins")
+PROVIDER_PATH = "registry.terraform.io/hashicorp/aws"
+
+# Values for the variables production must set (terraform.tfvars in a real pipeline).
+REHEARSAL_VARIABLES: dict[str, Any] = {
+    "sender_email": "stockroom@example.com",
+    "admin_emails": ["owner@example.com"],
+}
+
+
+class Unavailable(Exception):
+    """No terraform binary or provider mirror on this machine: the rehearsal cannot run."""
+
+
+@dataclass
+class Result:
+    resources: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    workdir: Path | None = None
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(self.seconds.values())
+
+
+# --- finding the tools ----------------------------------------------------------------------
+
+
+def find_terraform() -> str:
+    binary = shutil.which("terraform")
+    if binary is None:
+        raise Unavailable("no `terraform` binary on PATH")
+    return binary
+
+
+def find_provider_mirror() -> Path:
+    """The filesystem mirror root holding registry.terraform.io/hashicorp/aws/5.x/<platform>/."""
+    candidates = [os.environ.get("STOCKROOM_TF_PROVIDER_MIRROR", ""), *MIRROR_CANDIDATES]
+    for candidate in filter(None, candidates):
+        root = Path(candidate).expanduser()
+        if any((root / PROVIDER_PATH).glob("5.*/*/terraform-provider-aws*")):
+            return root
+    raise Unavailable(
+        f"no hashicorp/aws 5.x provider mirror in {', '.join(MIRROR_CANDIDATES)} "
+        "(set STOCKROOM_TF_PROVIDER_MIRROR to its root)"
+    )
+
+
+def cli_config(mirror: Path) -> str:
+    """Terraform CLI configuration: providers from the mirror only, never from the registry."""
+    return (
+        "provider_installation {\n"
+        "  filesystem_mirror {\n"
+        f'    path    = "{mirror}"\n'
+        f'    include = ["{PROVIDER_PATH}"]\n'
+        "  }\n"
+        "}\n"
+    )
+
+
+# --- the emulator and its fixes -------------------------------------------------------------
+
+
+def _fix_sesv2_configuration_set() -> None:
+    """moto wraps SendingOptions twice ({"SendingEnabled": {"SendingEnabled": true}}), so the
+    provider cannot read back any SESv2 configuration set it creates."""
+    from moto.ses.models import ConfigurationSet
+
+    if getattr(ConfigurationSet, "_rehearsal_fixed", False):
+        return
+    original = ConfigurationSet.to_dict_v2
+
+    def to_dict_v2(self: Any) -> dict[str, Any]:
+        result: dict[str, Any] = original(self)
+        enabled = self.enabled.get("SendingEnabled", True) if isinstance(self.enabled, dict) else self.enabled
+        result["SendingOptions"] = {"SendingEnabled": bool(enabled)}
+        return result
+
+    ConfigurationSet.to_dict_v2 = to_dict_v2
+    ConfigurationSet._rehearsal_fixed = True
+
+
+def _accept_swagger_2() -> None:
+    """moto's PutRestApi refuses Swagger 2.0 ("Only OpenAPI 3.x.x are currently supported"), the
+    format Chalice writes and API Gateway imports. moto reads only `paths` and the integration
+    extensions, which the two versions share: it is handed the same document labelled 3.0."""
+    from moto.apigateway.models import APIGatewayBackend
+
+    if getattr(APIGatewayBackend, "_rehearsal_fixed", False):
+        return
+    original = APIGatewayBackend.put_rest_api
+
+    def put_rest_api(self: Any, function_id: str, api_doc: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        if str(api_doc.get("swagger", "")).startswith("2."):
+            api_doc = {k: v for k, v in api_doc.items() if k != "swagger"} | {"openapi": "3.0.1"}
+        return original(self, function_id, api_doc, *args, **kwargs)
+
+    APIGatewayBackend.put_rest_api = put_rest_api
+    APIGatewayBackend._rehearsal_fixed = True
+
+
+def _load_aws_managed_policies() -> None:
+    """moto knows AWS managed IAM policies (`arn:aws:iam::aws:policy/...`) only when asked to;
+    the API Gateway account role attaches AmazonAPIGatewayPushToCloudWatchLogs."""
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+
+
+# Applied to the rehearsal's emulator only (its own process: see `emulator()`), each with its reason.
+_EMULATOR_FIXES: list[Callable[[], None]] = [
+    _fix_sesv2_configuration_set,
+    _accept_swagger_2,
+    _load_aws_managed_policies,
+]
+
+
+@contextmanager
+def emulator() -> Iterator[str]:
+    """A fresh emulator on a free port, with the rehearsal's fixes; yields its URL.
+
+    moto's state and the fixes live in this process: run the rehearsal as its own process
+    (`python -m terraform.rehearsal`, as `make deploy-local` and the test do), never inside a
+    process that uses moto for something else."""
+    from devstack.emulator import Emulator
+
+    for fix in _EMULATOR_FIXES:
+        fix()
+    with Emulator(port=0) as running:
+        yield running.url
+
+
+# --- the override -----------------------------------------------------------------------------
+
+
+def _blocks(doc: Any) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(type, name, body) of every resource in a loaded module (tests.infra.tfmodule shape)."""
+    for rtype, named in doc.resources.items():
+        for name, body in named.items():
+            yield rtype, name, body
+
+
+def _disable(body: dict[str, Any]) -> dict[str, Any]:
+    """Override meta-argument that makes a resource (counted or iterated) create nothing."""
+    return {"for_each": {}} if "for_each" in body else {"count": 0}
+
+
+def override(module_dir: Path, *, for_destroy: bool = False) -> dict[str, Any]:
+    """The rehearsal's override file, derived from the module (so new resources are covered).
+
+    - provider: fake credentials, no account or credential lookups, path-style S3 URLs (the
+      emulator has no per-bucket host names); the endpoint itself comes from AWS_ENDPOINT_URL.
+    - aws_sqs_queue_redrive_allow_policy: moto ignores the RedriveAllowPolicy attribute, so the
+      provider waits forever for it to appear: not created in the rehearsal.
+    - aws_cloudfront_function: moto creates functions but has no PublishFunction: created
+      unpublished (the distribution still associates the function's ARN).
+    - for the destroy only: deletion protection off on every table and user pool, the step an
+      operator takes on purpose before destroying an environment (docs/DEPLOY.md).
+    """
+    from tests.infra.tfmodule import load_module
+
+    module = load_module(module_dir)
+    resources: dict[str, dict[str, Any]] = {}
+    for rtype, name, body in _blocks(module):
+        if rtype == "aws_sqs_queue_redrive_allow_policy":
+            resources.setdefault(rtype, {})[name] = _disable(body)
+        if rtype == "aws_cloudfront_function":
+            resources.setdefault(rtype, {})[name] = {"publish": False}
+        if for_destroy and rtype == "aws_dynamodb_table":
+            resources.setdefault(rtype, {})[name] = {"deletion_protection_enabled": False}
+        if for_destroy and rtype == "aws_cognito_user_pool":
+            resources.setdefault(rtype, {})[name] = {"deletion_protection": "INACTIVE"}
+    fake = {
+        "access_key": "rehearsal",
+        "secret_key": "rehearsal",
+        "skip_credentials_validation": True,
+        "skip_metadata_api_check": True,
+        "skip_requesting_account_id": True,
+        "s3_use_path_style": True,
+    }
+    # Every configuration of the aws provider, the default and each alias (e.g. us_east_1 for WAF).
+    doc: dict[str, Any] = {"provider": {"aws": [fake] + [{"alias": a, **fake} for a in provider_aliases(module_dir)]}}
+    if resources:
+        doc["resource"] = resources
+    return doc
+
+
+def provider_aliases(module_dir: Path) -> list[str]:
+    """Aliases of the aws provider configured in the module's .tf files."""
+    import hcl2
+
+    aliases = []
+    for path in sorted(module_dir.glob("*.tf")):
+        with path.open() as handle:
+            for block in hcl2.load(handle).get("provider", []):
+                for body in (block.get("aws"), block.get('"aws"')):
+                    if isinstance(body, dict) and body.get("alias"):
+                        aliases.append(str(body["alias"]).strip('"'))
+    return aliases
+
+
+# --- running it -------------------------------------------------------------------------------
+
+
+class Terraform:
+    """Runs terraform in the module; each command's output also goes to <workdir>/logs/."""
+
+    def __init__(self, binary: str, module_dir: Path, env: dict[str, str], log: Callable[[str], None]) -> None:
+        self.binary, self.module_dir, self.env, self.log = binary, module_dir, env, log
+        self.logs = module_dir.parent / "logs"
+        self.logs.mkdir(exist_ok=True)
+        self._count = 0
+
+    def run(self, *args: str, ok: tuple[int, ...] = (0,), timeout: float = 1200) -> subprocess.CompletedProcess[str]:
+        self._count += 1
+        log_file = self.logs / f"{self._count:02d}-{args[0]}.log"
+        self.log(f"$ terraform {' '.join(args)}    (output: {log_file})")
+        with log_file.open("w") as out:
+            process = subprocess.run(
+                [self.binary, *args],
+                cwd=self.module_dir,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        output = log_file.read_text()
+        if process.returncode not in ok:
+            errors = output[output.find("Error:") :] if "Error:" in output else output[-6000:]
+            raise RuntimeError(f"terraform {args[0]} failed ({process.returncode}):\n{errors[:8000]}")
+        return subprocess.CompletedProcess(process.args, process.returncode, output, "")
+
+
+def prepare(workdir: Path, package_dir: Path) -> Path:
+    """A scratch copy laid out like the repository: <workdir>/terraform (the module's files, the
+    package added) beside links to the repository's other folders (web/, and whatever else the
+    module reads through `${path.module}/../`)."""
+    module_dir = workdir / "terraform"
+    shutil.copytree(
+        TERRAFORM_DIR,
+        module_dir,
+        ignore=shutil.ignore_patterns(
+            ".terraform", "*.tfstate*", "tfplan", "backend.tf", "__pycache__", "*.py", *PACKAGE_FILES
+        ),
+    )
+    for name in PACKAGE_FILES:
+        if (package_dir / name).exists():
+            shutil.copy(package_dir / name, module_dir / name)
+    if not (module_dir / "chalice.tf.json").exists():
+        raise RuntimeError(f"{package_dir} holds no chalice.tf.json: run `make package` first")
+    for entry in ROOT.iterdir():
+        if entry.is_dir() and entry.name != "terraform" and not entry.name.startswith("."):
+            (workdir / entry.name).symlink_to(entry)
+    (module_dir / "rehearsal.auto.tfvars.json").write_text(json.dumps(REHEARSAL_VARIABLES, indent=2))
+    return module_dir
+
+
+def rehearse(
+    package_dir: Path | None = None,
+    *,
+    workdir: Path | None = None,
+    log: Callable[[str], None] = print,
+    parallelism: int = 20,
+) -> Result:
+    """Package (unless given), apply into a fresh emulator, re-plan to no changes, destroy."""
+    binary = find_terraform()
+    mirror = find_provider_mirror()
+    result = Result()
+    with tempfile.TemporaryDirectory(prefix="stockroom-rehearsal-") as scratch:
+        work = workdir or Path(scratch)
+        result.workdir = work
+        started = time.monotonic()
+        if package_dir is None:
+            from terraform import package as packager
+
+            package_dir = work / "package"
+            packager.package(package_dir, stage="prod")
+            result.seconds["package"] = time.monotonic() - started
+        module_dir = prepare(work, package_dir)
+        (work / "terraformrc").write_text(cli_config(mirror))
+        with emulator() as endpoint:
+            env = _environment(endpoint, work)
+            tf = Terraform(binary, module_dir, env, log)
+            _write_override(module_dir, for_destroy=False)
+
+            step = time.monotonic()
+            tf.run("init", "-input=false", "-no-color")
+            result.seconds["init"] = time.monotonic() - step
+
+            step = time.monotonic()
+            tf.run("apply", "-auto-approve", "-input=false", "-no-color", f"-parallelism={parallelism}")
+            result.seconds["apply"] = time.monotonic() - step
+            result.resources = len(tf.run("state", "list").stdout.split())
+            log(f"applied {result.resources} resources in {result.seconds['apply']:.0f} s")
+
+            step = time.monotonic()
+            plan = tf.run(
+                "plan",
+                "-detailed-exitcode",
+                "-input=false",
+                "-no-color",
+                "-out=replan",
+                f"-parallelism={parallelism}",
+                ok=(0, 2),
+            )
+            result.seconds["replan"] = time.monotonic() - step
+            if plan.returncode == 2:
+                raise RuntimeError("the plan after apply is not empty:\n" + describe_changes(tf))
+            log("re-plan: no changes")
+
+            step = time.monotonic()
+            _write_override(module_dir, for_destroy=True)
+            tf.run("apply", "-auto-approve", "-input=false", "-no-color", f"-parallelism={parallelism}")
+            tf.run("destroy", "-auto-approve", "-input=false", "-no-color", f"-parallelism={parallelism}")
+            left = tf.run("state", "list").stdout.split()
+            result.seconds["destroy"] = time.monotonic() - step
+            if left:
+                raise RuntimeError(f"destroy left {len(left)} resources: {left[:10]}")
+            log(f"destroyed everything in {result.seconds['destroy']:.0f} s")
+    return result
+
+
+def _environment(endpoint: str, work: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "rehearsal",
+            "AWS_SECRET_ACCESS_KEY": "rehearsal",
+            "TF_CLI_CONFIG_FILE": str(work / "terraformrc"),
+            "TF_DATA_DIR": str(work / ".terraform"),
+            "TF_IN_AUTOMATION": "1",
+            "CHECKPOINT_DISABLE": "1",
+        }
+    )
+    return env
+
+
+def _write_override(module_dir: Path, *, for_destroy: bool) -> None:
+    (module_dir / OVERRIDE_FILE).unlink(missing_ok=True)  # not read as part of the module itself
+    (module_dir / OVERRIDE_FILE).write_text(json.dumps(override(module_dir, for_destroy=for_destroy), indent=2))
+
+
+def describe_changes(tf: Terraform) -> str:
+    """Each planned change with the attributes that differ (what a perpetual diff is made of)."""
+    plan = json.loads(tf.run("show", "-json", "replan").stdout)
+    lines = []
+    for change in plan.get("resource_changes", []):
+        actions = change["change"]["actions"]
+        if actions in (["no-op"], ["read"]):
+            continue
+        before, after = change["change"].get("before") or {}, change["change"].get("after") or {}
+        differs = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        lines.append(f"  {change['address']}: {'/'.join(actions)} {differs}")
+        for key in differs[:5]:
+            lines.append(f"      {key}: {json.dumps(before.get(key))[:300]} -> {json.dumps(after.get(key))[:300]}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--package-dir", type=Path, help="reuse this `make package` output instead of packaging")
+    parser.add_argument("--keep", type=Path, help="work in this directory and keep it (state, logs) for a post-mortem")
+    parser.add_argument("--report", type=Path, help="write the figures (resources, seconds per phase) here as JSON")
+    args = parser.parse_args(argv)
+    try:
+        result = rehearse(args.package_dir, workdir=args.keep)
+    except Unavailable as missing:
+        print(f"deploy-local: cannot rehearse here: {missing}", file=sys.stderr)
+        return 2
+    if args.report:
+        args.report.write_text(json.dumps({"resources": result.resources, "seconds": result.seconds}, indent=2))
+    phases = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in result.seconds.items())
+    print(f"Rehearsal passed: {result.resources} resources applied, re-planned to no changes, destroyed ({phases}).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
