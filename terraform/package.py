@@ -78,6 +78,20 @@ def complete(template: dict[str, Any], app_name: str, stage: str) -> dict[str, A
     # function key => function name, for the alarms and dashboard in observability.tf.
     t.setdefault("locals", {})["chalice_functions"] = {k: f["function_name"] for k, f in functions.items()}
 
+    # Consumers by kind, for the lag alarms in observability.tf (stream iterator age, oldest
+    # message per queue): function key => function name / queue name.
+    stream_functions: dict[str, str] = {}
+    queue_consumers: dict[str, str] = {}
+    for mapping in resources.get("aws_lambda_event_source_mapping", {}).values():
+        function_key = _referenced(str(mapping.get("function_name", "")), "aws_lambda_function")
+        if function_key in functions and is_stream_mapping(mapping):
+            stream_functions[function_key] = functions[function_key]["function_name"]
+        queue_key = _referenced(str(mapping.get("event_source_arn", "")), "aws_sqs_queue")
+        if function_key in functions and queue_key and is_sqs_mapping(mapping):
+            queue_consumers[function_key] = f"${{aws_sqs_queue.{queue_key}.name}}"
+    t["locals"]["chalice_stream_functions"] = stream_functions
+    t["locals"]["chalice_queue_consumers"] = queue_consumers
+
     for mapping in resources.get("aws_lambda_event_source_mapping", {}).values():
         if is_sqs_mapping(mapping):
             # Handlers return Powertools' partial batch response: only failed messages go back.
@@ -180,6 +194,12 @@ def _complete_rest_api(t: dict[str, Any], resources: dict[str, Any]) -> None:
         for output in t.get("output", {}).values():
             if output.get("value") == f"${{aws_api_gateway_deployment.{key}.invoke_url}}":
                 output["value"] = "${aws_api_gateway_stage.api.invoke_url}"
+
+
+def _referenced(expression: str, rtype: str) -> str | None:
+    """`${aws_sqs_queue.alert_emails.arn}` -> `alert_emails` (for rtype aws_sqs_queue)."""
+    match = re.search(rf"\$\{{{rtype}\.([A-Za-z0-9_-]+)\.", expression)
+    return match.group(1) if match else None
 
 
 def is_sqs_mapping(mapping: dict[str, Any]) -> bool:

@@ -147,6 +147,33 @@ def _accept_swagger_2() -> None:
     APIGatewayBackend._rehearsal_fixed = True
 
 
+def _skip_conditional_bucket_denies() -> None:
+    """moto evaluates bucket policies without their conditions, so the TLS-only statement
+    (Deny s3:* when aws:SecureTransport is false) denies every request, TLS or not: uploads fail
+    with 403 once the policy is set. A Deny that carries a condition is left out of moto's
+    evaluation (a real deployment's requests use TLS, so that statement never applies to them)."""
+    from moto.s3.models import FakeBucket
+
+    if getattr(FakeBucket, "_rehearsal_fixed", False):
+        return
+    original = FakeBucket.get_permission
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return original(self, action, resource)
+        policy = json.loads(self.policy.decode())
+        statements = policy.get("Statement", [])
+        kept = [s for s in statements if not (s.get("Effect") == "Deny" and s.get("Condition"))]
+        saved, self.policy = self.policy, json.dumps({**policy, "Statement": kept}).encode()
+        try:
+            return original(self, action, resource)
+        finally:
+            self.policy = saved
+
+    FakeBucket.get_permission = get_permission
+    FakeBucket._rehearsal_fixed = True
+
+
 def _load_aws_managed_policies() -> None:
     """moto knows AWS managed IAM policies (`arn:aws:iam::aws:policy/...`) only when asked to;
     the API Gateway account role attaches AmazonAPIGatewayPushToCloudWatchLogs."""
@@ -157,6 +184,7 @@ def _load_aws_managed_policies() -> None:
 _EMULATOR_FIXES: list[Callable[[], None]] = [
     _fix_sesv2_configuration_set,
     _accept_swagger_2,
+    _skip_conditional_bucket_denies,
     _load_aws_managed_policies,
 ]
 

@@ -252,3 +252,47 @@ variable "ses_sandbox_recipients" {
   type        = bool
   default     = true
 }
+
+variable "error_ratio_percent" {
+  description = "Alarm when more than this percentage of API requests (5xx) or of a function's invocations fail, in 2 of 3 five-minute periods."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.error_ratio_percent > 0 && var.error_ratio_percent <= 100
+    error_message = "error_ratio_percent must be above 0 and at most 100."
+  }
+}
+
+variable "min_invocations" {
+  description = "Below this many requests (or invocations) in five minutes the error ratio counts as 0: one error in a quiet period is not an incident."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.min_invocations >= 1 && floor(var.min_invocations) == var.min_invocations
+    error_message = "min_invocations must be a whole number of at least 1."
+  }
+}
+
+variable "stream_lag_alarm_seconds" {
+  description = "Alarm when a stream consumer is more than this many seconds behind its DynamoDB stream (IteratorAge)."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.stream_lag_alarm_seconds >= 60
+    error_message = "stream_lag_alarm_seconds must be at least 60."
+  }
+}
+
+variable "queue_lag_alarm_seconds" {
+  description = "Alarm when the oldest message of a consumer's queue has waited more than this many seconds."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.queue_lag_alarm_seconds >= 60
+    error_message = "queue_lag_alarm_seconds must be at least 60."
+  }
+}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from chalicelib.core import observability
 from chalicelib.core.config import DEFAULT_WAREHOUSE_ID, get_settings
 from chalicelib.core.db import Cancelled, decode_cursor, encode_cursor, is_key, iso, transact, utcnow
 from chalicelib.core.errors import ValidationError
@@ -146,4 +147,5 @@ def reconcile_all(*, actor: str) -> dict[str, Any]:
             "stock edited outside the app was reconciled",
             extra={"product_id": item.product_id, "warehouse_id": item.warehouse_id, "on_hand_delta": delta},
         )
+    observability.count(observability.RECONCILE_REPAIRS, repaired)
     return {"checked": checked, "repaired": repaired}
