@@ -174,6 +174,25 @@ def _skip_conditional_bucket_denies() -> None:
     FakeBucket._rehearsal_fixed = True
 
 
+def _compact_redrive_policy() -> None:
+    """moto returns a queue's RedrivePolicy re-serialised with spaces; SQS returns it compact, as
+    the provider wrote it. The provider compares the strings, so moto alone shows a perpetual diff."""
+    from moto.sqs.models import Queue
+
+    if getattr(Queue, "_rehearsal_fixed", False):
+        return
+    original = Queue.attributes
+
+    def attributes(self: Any) -> dict[str, Any]:
+        result: dict[str, Any] = original.fget(self)
+        if self.redrive_policy:
+            result["RedrivePolicy"] = json.dumps(self.redrive_policy, separators=(",", ":"))
+        return result
+
+    Queue.attributes = property(attributes)
+    Queue._rehearsal_fixed = True
+
+
 def _load_aws_managed_policies() -> None:
     """moto knows AWS managed IAM policies (`arn:aws:iam::aws:policy/...`) only when asked to;
     the API Gateway account role attaches AmazonAPIGatewayPushToCloudWatchLogs."""
@@ -185,6 +204,7 @@ _EMULATOR_FIXES: list[Callable[[], None]] = [
     _fix_sesv2_configuration_set,
     _accept_swagger_2,
     _skip_conditional_bucket_denies,
+    _compact_redrive_policy,
     _load_aws_managed_policies,
 ]
 
@@ -205,6 +225,26 @@ def emulator() -> Iterator[str]:
 
 
 # --- the override -----------------------------------------------------------------------------
+
+
+# Attributes moto does not store or returns differently from AWS, per resource type: ignored by
+# the rehearsal's re-plan (lifecycle.ignore_changes in the override), so that "no changes" means
+# no changes the configuration itself causes. Each with what moto gets wrong.
+EMULATOR_DRIFT: dict[str, tuple[list[str], str]] = {
+    "aws_api_gateway_rest_api": (["binary_media_types"], "moto returns each binary media type as an empty string"),
+    "aws_cloudfront_distribution": (
+        ["origin", "default_cache_behavior", "ordered_cache_behavior", "viewer_certificate"],
+        "moto drops origin access control ids and function associations, and returns forwarded_values"
+        " and an SSL support method that CloudFront does not return with a cache policy and the default"
+        " certificate",
+    ),
+    "aws_cognito_user_pool": (["user_pool_tier"], "moto does not store the pool's feature plan"),
+    "aws_sesv2_configuration_set": (
+        ["suppression_options", "tracking_options", "vdm_options", "tags_all"],
+        "moto returns empty option blocks SESv2 omits, and no tags",
+    ),
+    "aws_sesv2_email_identity": (["tags_all"], "moto does not return SESv2 identity tags"),
+}
 
 
 def _blocks(doc: Any) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -228,6 +268,7 @@ def override(module_dir: Path, *, for_destroy: bool = False) -> dict[str, Any]:
       provider waits forever for it to appear: not created in the rehearsal.
     - aws_cloudfront_function: moto creates functions but has no PublishFunction: created
       unpublished (the distribution still associates the function's ARN).
+    - lifecycle.ignore_changes on what moto does not store (EMULATOR_DRIFT).
     - for the destroy only: deletion protection off on every table and user pool, the step an
       operator takes on purpose before destroying an environment (docs/DEPLOY.md).
     """
@@ -240,10 +281,14 @@ def override(module_dir: Path, *, for_destroy: bool = False) -> dict[str, Any]:
             resources.setdefault(rtype, {})[name] = _disable(body)
         if rtype == "aws_cloudfront_function":
             resources.setdefault(rtype, {})[name] = {"publish": False}
+        if rtype in EMULATOR_DRIFT:
+            resources.setdefault(rtype, {}).setdefault(name, {})["lifecycle"] = {
+                "ignore_changes": EMULATOR_DRIFT[rtype][0]
+            }
         if for_destroy and rtype == "aws_dynamodb_table":
-            resources.setdefault(rtype, {})[name] = {"deletion_protection_enabled": False}
+            resources.setdefault(rtype, {}).setdefault(name, {})["deletion_protection_enabled"] = False
         if for_destroy and rtype == "aws_cognito_user_pool":
-            resources.setdefault(rtype, {})[name] = {"deletion_protection": "INACTIVE"}
+            resources.setdefault(rtype, {}).setdefault(name, {})["deletion_protection"] = "INACTIVE"
     fake = {
         "access_key": "rehearsal",
         "secret_key": "rehearsal",
@@ -331,6 +376,34 @@ def prepare(workdir: Path, package_dir: Path) -> Path:
     return module_dir
 
 
+@contextmanager
+def _session(
+    package_dir: Path | None, workdir: Path | None, log: Callable[[str], None], result: Result
+) -> Iterator[Terraform]:
+    """Scratch copy (packaged unless given), CLI configuration, fresh emulator, `terraform init`."""
+    binary = find_terraform()
+    mirror = find_provider_mirror()
+    with tempfile.TemporaryDirectory(prefix="stockroom-rehearsal-") as scratch:
+        work = workdir or Path(scratch)
+        result.workdir = work
+        if package_dir is None:
+            from terraform import package as packager
+
+            started = time.monotonic()
+            package_dir = work / "package"
+            packager.package(package_dir, stage="prod")
+            result.seconds["package"] = time.monotonic() - started
+        module_dir = prepare(work, package_dir)
+        (work / "terraformrc").write_text(cli_config(mirror))
+        with emulator() as endpoint:
+            tf = Terraform(binary, module_dir, _environment(endpoint, work), log)
+            _write_override(module_dir, for_destroy=False)
+            started = time.monotonic()
+            tf.run("init", "-input=false", "-no-color")
+            result.seconds["init"] = time.monotonic() - started
+            yield tf
+
+
 def rehearse(
     package_dir: Path | None = None,
     *,
@@ -339,61 +412,88 @@ def rehearse(
     parallelism: int = 20,
 ) -> Result:
     """Package (unless given), apply into a fresh emulator, re-plan to no changes, destroy."""
-    binary = find_terraform()
-    mirror = find_provider_mirror()
     result = Result()
-    with tempfile.TemporaryDirectory(prefix="stockroom-rehearsal-") as scratch:
-        work = workdir or Path(scratch)
-        result.workdir = work
-        started = time.monotonic()
-        if package_dir is None:
-            from terraform import package as packager
+    with _session(package_dir, workdir, log, result) as tf:
+        step = time.monotonic()
+        tf.run("apply", "-auto-approve", "-input=false", "-no-color", f"-parallelism={parallelism}")
+        result.seconds["apply"] = time.monotonic() - step
+        result.resources = len(tf.run("state", "list").stdout.split())
+        log(f"applied {result.resources} resources in {result.seconds['apply']:.0f} s")
 
-            package_dir = work / "package"
-            packager.package(package_dir, stage="prod")
-            result.seconds["package"] = time.monotonic() - started
-        module_dir = prepare(work, package_dir)
-        (work / "terraformrc").write_text(cli_config(mirror))
-        with emulator() as endpoint:
-            env = _environment(endpoint, work)
-            tf = Terraform(binary, module_dir, env, log)
-            _write_override(module_dir, for_destroy=False)
+        step = time.monotonic()
+        plan = tf.run(
+            "plan",
+            "-detailed-exitcode",
+            "-input=false",
+            "-no-color",
+            "-out=replan",
+            f"-parallelism={parallelism}",
+            ok=(0, 2),
+        )
+        result.seconds["replan"] = time.monotonic() - step
+        if plan.returncode == 2:
+            raise RuntimeError("the plan after apply is not empty:\n" + describe_changes(tf))
+        log("re-plan: no changes")
 
-            step = time.monotonic()
-            tf.run("init", "-input=false", "-no-color")
-            result.seconds["init"] = time.monotonic() - step
+        step = time.monotonic()
+        _write_override(tf.module_dir, for_destroy=True)
+        tf.run("apply", "-auto-approve", "-input=false", "-no-color", f"-parallelism={parallelism}")
+        tf.run("destroy", "-auto-approve", "-input=false", "-no-color", f"-parallelism={parallelism}")
+        left = tf.run("state", "list").stdout.split()
+        result.seconds["destroy"] = time.monotonic() - step
+        if left:
+            raise RuntimeError(f"destroy left {len(left)} resources: {left[:10]}")
+        log(f"destroyed everything in {result.seconds['destroy']:.0f} s")
+    return result
 
-            step = time.monotonic()
-            tf.run("apply", "-auto-approve", "-input=false", "-no-color", f"-parallelism={parallelism}")
-            result.seconds["apply"] = time.monotonic() - step
-            result.resources = len(tf.run("state", "list").stdout.split())
-            log(f"applied {result.resources} resources in {result.seconds['apply']:.0f} s")
 
-            step = time.monotonic()
-            plan = tf.run(
+# Attributes that hold a name unique in the account (or region); resources whose names are scoped
+# to a parent (a role's inline policy, a pool's group, an object key) are not physical names.
+NAME_ATTRIBUTES = (
+    "name",
+    "function_name",
+    "layer_name",
+    "bucket",
+    "bucket_prefix",
+    "alarm_name",
+    "dashboard_name",
+    "configuration_set_name",
+    "domain",
+)
+SCOPED_TYPES = ("aws_iam_role_policy", "aws_cognito_user_group", "aws_s3_object", "aws_api_gateway_stage")
+
+
+def physical_names(
+    package_dir: Path, prefixes: list[str], *, workdir: Path | None = None, log: Callable[[str], None] = print
+) -> dict[str, set[tuple[str, str]]]:
+    """(resource type, physical name) of everything a plan with each name_prefix would create."""
+    names: dict[str, set[tuple[str, str]]] = {}
+    with _session(package_dir, workdir, log, Result()) as tf:
+        for prefix in prefixes:
+            tf.run(
                 "plan",
-                "-detailed-exitcode",
                 "-input=false",
                 "-no-color",
-                "-out=replan",
-                f"-parallelism={parallelism}",
-                ok=(0, 2),
+                "-refresh=false",
+                "-var",
+                f"name_prefix={prefix}",
+                f"-out=plan-{prefix}",
             )
-            result.seconds["replan"] = time.monotonic() - step
-            if plan.returncode == 2:
-                raise RuntimeError("the plan after apply is not empty:\n" + describe_changes(tf))
-            log("re-plan: no changes")
-
-            step = time.monotonic()
-            _write_override(module_dir, for_destroy=True)
-            tf.run("apply", "-auto-approve", "-input=false", "-no-color", f"-parallelism={parallelism}")
-            tf.run("destroy", "-auto-approve", "-input=false", "-no-color", f"-parallelism={parallelism}")
-            left = tf.run("state", "list").stdout.split()
-            result.seconds["destroy"] = time.monotonic() - step
-            if left:
-                raise RuntimeError(f"destroy left {len(left)} resources: {left[:10]}")
-            log(f"destroyed everything in {result.seconds['destroy']:.0f} s")
-    return result
+            plan = json.loads(tf.run("show", "-json", f"plan-{prefix}").stdout)
+            found: set[tuple[str, str]] = set()
+            modules = [plan.get("planned_values", {}).get("root_module", {})]
+            while modules:
+                module = modules.pop()
+                modules += module.get("child_modules", [])
+                for resource in module.get("resources", []):
+                    if resource["mode"] != "managed" or resource["type"] in SCOPED_TYPES:
+                        continue
+                    for attribute in NAME_ATTRIBUTES:
+                        value = (resource.get("values") or {}).get(attribute)
+                        if isinstance(value, str) and value:
+                            found.add((resource["type"], value))
+            names[prefix] = found
+    return names
 
 
 def _environment(endpoint: str, work: Path) -> dict[str, str]:
