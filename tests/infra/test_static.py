@@ -181,11 +181,11 @@ def test_mapping_check_catches_sqs_without_partial_failures_or_short_visibility(
     assert "< 6 x function timeout 300s" in problems
 
 
-def test_schedule_rules_are_named_per_app_and_stage(module: Module, chalice_config: dict[str, Any]) -> None:
-    assert tfmodule.check_schedule_rules(module, chalice_config["app_name"], "prod") == []
+def test_schedule_rules_are_named_per_environment(module: Module) -> None:
+    assert tfmodule.check_schedule_rules(module) == []
     m = broken(module)
-    next(iter(m.resources["aws_cloudwatch_event_rule"].values()))["name"] = "reconcile_stock-event"
-    assert tfmodule.check_schedule_rules(m, chalice_config["app_name"], "prod")
+    next(iter(m.resources["aws_cloudwatch_event_rule"].values()))["name"] = "stockroom-prod-reconcile_stock-event"
+    assert tfmodule.check_schedule_rules(m)
 
 
 # --- IAM ------------------------------------------------------------------------------------
@@ -292,12 +292,12 @@ def test_version_check_catches_chalice_defaults_and_old_providers(module: Module
     m.terraform = [
         (
             "versions.tf",
-            {"required_version": ">= 1.5.0", "required_providers": {"aws": {"version": ">= 5.0.0, < 6.0.0"}}},
+            {"required_version": ">= 1.9.0", "required_providers": {"aws": {"version": ">= 5.0.0, < 6.0.0"}}},
         )
     ]
     assert any("rejects runtime python3.11" in p for p in tfmodule.check_versions(m, MIN_PROVIDER_FOR_RUNTIME))
     m.terraform = [
-        ("versions.tf", {"required_version": ">= 1.5.0", "required_providers": {"aws": {"version": ">= 5.31.0"}}})
+        ("versions.tf", {"required_version": ">= 1.9.0", "required_providers": {"aws": {"version": ">= 5.31.0"}}})
     ]
     assert any("allows 6.x" in p for p in tfmodule.check_versions(m, MIN_PROVIDER_FOR_RUNTIME))
 
