@@ -1,6 +1,6 @@
 """`make deploy-local`: rehearse the real deployment against the local AWS emulator.
 
-    python -m terraform.rehearsal [--package-dir DIR] [--keep]
+    python -m terraform.rehearsal [--package-dir DIR] [--keep DIR] [--report FILE]
 
 What production runs, in the same order, on what production gets:
 
@@ -40,7 +40,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM_DIR = ROOT / "terraform"
-WEB_DIR = ROOT / "web"
 PACKAGE_FILES = ("chalice.tf.json", "deployment.zip", "layer-deployment.zip")
 OVERRIDE_FILE = "zz_rehearsal_override.tf.json"
 

@@ -142,7 +142,7 @@ def test_every_function_has_a_log_group(module: Module) -> None:
     m.resources["aws_cloudwatch_log_group"].pop("send_alert_emails")
     m.resources["aws_lambda_function"]["on_stock_change"]["depends_on"] = []
     problems = "\n".join(tfmodule.check_log_groups(m))
-    assert "send_alert_emails: no log group named /aws/lambda/stockroom-prod-send_alert_emails" in problems
+    assert "send_alert_emails: no log group named /aws/lambda/${var.name_prefix}-send_alert_emails" in problems
     assert "on_stock_change: does not depend on its log group" in problems
 
 

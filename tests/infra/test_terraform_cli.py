@@ -129,19 +129,20 @@ def _variable(
 
 
 def test_threat_protection_needs_the_plus_tier(initialised: tuple[Path, dict[str, str]]) -> None:
+    # `terraform console` reports a failed validation and still exits 0: read what it says.
     refused = _variable(
         initialised,
         "var.cognito_threat_protection",
         cognito_user_pool_tier="ESSENTIALS",
         cognito_threat_protection="AUDIT",
     )
-    assert refused.returncode != 0 and "needs cognito_user_pool_tier" in refused.stderr + refused.stdout
+    assert "needs cognito_user_pool_tier" in refused.stderr + refused.stdout
     allowed = _variable(
         initialised,
         "var.cognito_threat_protection",
         cognito_user_pool_tier="PLUS",
         cognito_threat_protection="ENFORCED",
     )
-    assert allowed.returncode == 0 and "ENFORCED" in allowed.stdout, allowed.stderr
+    assert "Error" not in allowed.stderr + allowed.stdout and '"ENFORCED"' in allowed.stdout
     default = _variable(initialised, "var.cognito_user_pool_tier")
-    assert default.returncode == 0 and "ESSENTIALS" in default.stdout, default.stderr
+    assert "Error" not in default.stderr + default.stdout and '"ESSENTIALS"' in default.stdout

@@ -58,8 +58,9 @@ def name_map(config: dict[str, Any] | None = None) -> dict[str, str]:
     mapping = {}
     for name, expression in prod.items():
         match = _REF.fullmatch(str(expression))
-        if match and name in local:
-            mapping[str(local[name])] = match.group(1)
+        if match:
+            # A prod-only setting (no local value) still names a resource production uses.
+            mapping[str(local.get(name, f"prod-only:{name}"))] = match.group(1)
     return mapping
 
 
@@ -106,7 +107,9 @@ def grants_of_call(service: str, operation: str, params: dict[str, Any], names: 
         return {(f"sns:{operation}", ref(params.get("TopicArn", params.get("TargetArn", "?"))))}
     if service in ("ses", "sesv2", "email"):
         found = {(f"ses:{operation}", "aws_sesv2_email_identity.sender")}
-        if params.get("ConfigurationSetName"):
+        # IAM checks the configuration set a message is sent with too. The local stage sends
+        # without one; the prod stage names one (SES_CONFIGURATION_SET), so production needs it.
+        if params.get("ConfigurationSetName") or "aws_sesv2_configuration_set.this" in names.values():
             found.add((f"ses:{operation}", "aws_sesv2_configuration_set.this"))
         return found
     actions = _ACTION_OF.get((service, operation), [f"{service}:{operation}"])
