@@ -148,7 +148,8 @@ def _grant_ses_sandbox_recipients(resources: dict[str, Any]) -> None:
     policies = resources.get("aws_iam_role_policy", {})
     for key, policy in list(policies.items()):
         text = str(policy.get("policy", ""))
-        if "ses:SendEmail" not in text and "ses:SendRawEmail" not in text:
+        actions = [a for a in ("ses:SendEmail", "ses:SendRawEmail") if f'"{a}"' in text]
+        if not actions:
             continue
         policies[f"{key}_ses_sandbox"] = {
             "count": "${var.ses_sandbox_recipients ? 1 : 0}",
@@ -156,7 +157,7 @@ def _grant_ses_sandbox_recipients(resources: dict[str, Any]) -> None:
             "role": policy["role"],
             "policy": (
                 '${jsonencode({Version = "2012-10-17", Statement = [{Sid = "SendToSandboxRecipients",'
-                ' Effect = "Allow", Action = ["ses:SendEmail", "ses:SendRawEmail"],'
+                f' Effect = "Allow", Action = {json.dumps(actions)},'
                 " Resource = local.ses_recipient_identity_arns}]})}"
             ),
         }
