@@ -4,9 +4,9 @@ API Gateway's Cognito authorizer checks tokens when deployed, but `chalice local
 test client accept any token, even an unsigned one. So every route that relies on an identity
 verifies the token here: RS256 signature against the user pool's JWKS, issuer, audience, token use,
 expiry. Only ID tokens: API Gateway's Cognito authorizer, configured without OAuth scopes (app.py),
-accepts ID tokens and refuses access tokens, so the app does the same and local behaviour matches. The JWKS address is configured on its own
-(`COGNITO_JWKS_URL`): the local emulator serves its keys at its own address while its tokens name
-the AWS issuer.
+accepts ID tokens and refuses access tokens, so the app does the same and local behaviour matches.
+The JWKS address is configured on its own (`COGNITO_JWKS_URL`): the local emulator serves its keys
+at its own address while its tokens name the AWS issuer.
 """
 
 from __future__ import annotations

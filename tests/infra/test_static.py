@@ -258,17 +258,6 @@ def test_policies_cover_logs_and_event_sources(module: Module) -> None:
             assert _granted(grants, "sqs:SendMessage", destination), key
 
 
-def test_table_grants_include_describe_table_for_pynamodb(module: Module) -> None:
-    """PynamoDB calls DescribeTable before its first item call on a table. (Powertools'
-    idempotency layer, which the event handlers use for the idempotency table, does not.)"""
-    for key in module.resources["aws_lambda_function"]:
-        for actions, res in _grants(module, key):
-            item_calls = {a for a in actions if a.startswith("dynamodb:") and a.endswith("Item")}
-            for table in (r for r in res if r.startswith("${aws_dynamodb_table.") and r.endswith(".arn}")):
-                if item_calls and not (key != "api_handler" and table == "${aws_dynamodb_table.idempotency.arn}"):
-                    assert "dynamodb:DescribeTable" in actions, (key, table)
-
-
 # --- versions -------------------------------------------------------------------------------
 
 
