@@ -28,8 +28,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 $(CHECKOV_STAMP): requirements-checkov.txt
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements-checkov.txt
 	touch $(CHECKOV_STAMP)
 
 # Debian's Chromium for the browser tests (the only system package we need).
@@ -86,13 +85,15 @@ smoke: $(STAMP)
 	@test -n "$(URL)" || { echo "usage: make smoke URL=<site url> (see docs/DEPLOY.md for the smoke user)"; exit 2; }
 	$(PY) -m tests.smoke "$(URL)"
 
-# Adding a dependency: one line in requirements.in (runtime) or requirements-dev.in (tools), then
+# Adding a dependency: one line in requirements.in (runtime), requirements-dev.in (tools) or
+# requirements-checkov.in (checkov's own venv), then
 # `make lock`, commit the .in and .txt files. Existing pins are kept; `make lock UPGRADE=1` (or
 # UPGRADE=<package>) moves them. docs/DEPLOY.md, "Dependencies".
 LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 lock:
 	$(VENV)/bin/pip-compile $(LOCK_FLAGS) $(if $(UPGRADE),$(if $(filter 1,$(UPGRADE)),--upgrade,--upgrade-package $(UPGRADE))) --output-file requirements.txt requirements.in
 	$(VENV)/bin/pip-compile $(LOCK_FLAGS) $(if $(UPGRADE),$(if $(filter 1,$(UPGRADE)),--upgrade,--upgrade-package $(UPGRADE))) --output-file requirements-dev.txt requirements-dev.in
+	$(VENV)/bin/pip-compile $(LOCK_FLAGS) $(if $(UPGRADE),$(if $(filter 1,$(UPGRADE)),--upgrade,--upgrade-package $(UPGRADE))) --output-file requirements-checkov.txt requirements-checkov.in
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .devstack build .pytest_cache .mypy_cache .ruff_cache

@@ -122,7 +122,7 @@ def test_runtime_tag_rule(tag: str, loads: bool) -> None:
 def test_one_lock_with_hashes_for_the_venv_and_the_layer() -> None:
     """Every pin has hashes; the dev lock holds the runtime packages at the layer's versions; every
     requirement written in a .in file is in its lock."""
-    for lock in ("requirements.txt", "requirements-dev.txt"):
+    for lock in ("requirements.txt", "requirements-dev.txt", "requirements-checkov.txt"):
         text = (ROOT / lock).read_text()
         entries = [e for e in re.split(r"\n(?=[^\s#])", text) if e and not e.startswith("#")]
         assert entries, f"{lock} locks nothing"
