@@ -39,12 +39,22 @@ def test_an_order_counts_orders_placed(client: Client, cognito: Cognito, capsys:
 
 
 def test_failed_records_of_a_partial_batch_are_counted(
-    client: Client, cognito: Cognito, capsys: pytest.CaptureFixture[str]
+    client: Client, cognito: Cognito, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Lambda's Errors metric never sees them: the invocation succeeds with batchItemFailures."""
-    message: dict[str, Any] = {"MessageId": "m-1", "ReceiptHandle": "r", "Body": "{not json", "Attributes": {}}
-    record = sqs_record(message, "arn:aws:sqs:us-east-1:123456789012:stockroom-local-alert-emails")
+    from chalicelib.inventory import alerts
+
+    def email_from_message(record: Any) -> None:
+        if record.body == "poison":
+            raise ValueError("cannot handle this one")
+
+    monkeypatch.setattr(alerts, "_email_from_message", email_from_message)
+    arn = "arn:aws:sqs:us-east-1:123456789012:stockroom-local-alert-emails"
+    records = [
+        sqs_record({"MessageId": "m-ok", "ReceiptHandle": "r1", "Body": "fine", "Attributes": {}}, arn),
+        sqs_record({"MessageId": "m-bad", "ReceiptHandle": "r2", "Body": "poison", "Attributes": {}}, arn),
+    ]
     capsys.readouterr()
-    payload = client.lambda_.invoke("send_alert_emails", {"Records": [record]}).payload
-    assert payload["batchItemFailures"] == [{"itemIdentifier": "m-1"}]
+    payload = client.lambda_.invoke("send_alert_emails", {"Records": records}).payload
+    assert payload["batchItemFailures"] == [{"itemIdentifier": "m-bad"}]
     assert _metrics(capsys.readouterr().out).get("RecordsFailed") == 1
