@@ -4,8 +4,10 @@
 2. DynamoDB requests per POST /inventory-order (botocore event hooks, moto in-process).
 3. Orders per second and p50/p99 latency of POST /inventory-order through the devstack
    (moto server + `chalice local`) with 16 concurrent clients.
+4. The daily report over 10,000 sales-ledger records: the day's Queries, the aggregation, each
+   rendering (JSON, CSV, PDF, chart PNGs, e-mail).
 
-Run one with `python -m bench cold|requests|throughput`. Figures are printed and saved to
+Run one with `python -m bench cold|requests|throughput|report`. Figures are printed and saved to
 `bench/results/latest.json` (git-ignored).
 """
 
@@ -200,7 +202,14 @@ def throughput(clients: int = 16, total: int = 1600, max_seconds: float = 60.0) 
     }
 
 
-BENCHMARKS = {"cold": cold_import, "requests": requests_per_order, "throughput": throughput}
+def report_build() -> dict[str, Any]:
+    os.environ.update(_local_env())
+    from bench.reports import report_build as run
+
+    return run()
+
+
+BENCHMARKS = {"cold": cold_import, "requests": requests_per_order, "throughput": throughput, "report": report_build}
 
 
 def main() -> int:

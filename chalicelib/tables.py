@@ -9,11 +9,22 @@ from __future__ import annotations
 
 from pynamodb.models import Model
 
+from chalicelib.backoffice.models import ApiKey
 from chalicelib.core.db import create_table, table_schema
 from chalicelib.core.idempotency import IdempotencyRecord
 from chalicelib.inventory.models import Movement, Product, Stock, Warehouse
+from chalicelib.orders.ledger import LedgerRecord
 from chalicelib.shop.models import Order
 
-ALL_MODELS: tuple[type[Model], ...] = (Product, Stock, Movement, Warehouse, Order, IdempotencyRecord)
+ALL_MODELS: tuple[type[Model], ...] = (
+    Product,
+    Stock,
+    Movement,
+    Warehouse,
+    Order,
+    IdempotencyRecord,
+    LedgerRecord,
+    ApiKey,
+)
 
 __all__ = ["ALL_MODELS", "create_table", "table_schema"]

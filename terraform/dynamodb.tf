@@ -183,3 +183,54 @@ resource "aws_dynamodb_table" "idempotency" {
     kms_key_arn = aws_kms_key.this.arn
   }
 }
+
+# Sales ledger: one record per order line per sales event (chalicelib/orders/ledger.py). The key
+# spreads a day over shards ("<business date>#<shard>"); a day's report is one Query per shard.
+resource "aws_dynamodb_table" "sales_ledger" {
+  name                        = "${var.name_prefix}-sales-ledger"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "day_shard"
+  range_key                   = "entry_id"
+  deletion_protection_enabled = true
+
+  attribute {
+    name = "day_shard"
+    type = "S"
+  }
+
+  attribute {
+    name = "entry_id"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.this.arn
+  }
+}
+
+# API keys of machine clients: hashes only, never the secret.
+resource "aws_dynamodb_table" "api_keys" {
+  name                        = "${var.name_prefix}-api-keys"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "key_id"
+  deletion_protection_enabled = true
+
+  attribute {
+    name = "key_id"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.this.arn
+  }
+}

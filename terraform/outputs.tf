@@ -51,12 +51,14 @@ output "cognito_hosted_ui" {
 output "table_names" {
   description = "DynamoDB table names by key."
   value = {
-    products    = aws_dynamodb_table.products.name
-    stock       = aws_dynamodb_table.stock.name
-    movements   = aws_dynamodb_table.movements.name
-    warehouses  = aws_dynamodb_table.warehouses.name
-    orders      = aws_dynamodb_table.orders.name
-    idempotency = aws_dynamodb_table.idempotency.name
+    products     = aws_dynamodb_table.products.name
+    stock        = aws_dynamodb_table.stock.name
+    movements    = aws_dynamodb_table.movements.name
+    warehouses   = aws_dynamodb_table.warehouses.name
+    orders       = aws_dynamodb_table.orders.name
+    idempotency  = aws_dynamodb_table.idempotency.name
+    sales_ledger = aws_dynamodb_table.sales_ledger.name
+    api_keys     = aws_dynamodb_table.api_keys.name
   }
 }
 

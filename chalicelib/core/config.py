@@ -8,6 +8,7 @@ stage (`.chalice/config.json`): literal names for the `local` stage, Terraform i
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -30,10 +31,28 @@ class Settings:
     shop_name: str
     shop_timezone: str  # IANA name: business dates (orders, reports) are days in this zone
     currency: str  # ISO 4217; amounts are integer minor units (cents)
+    # Reorder suggestions (chalicelib.backoffice.reorder): demand is averaged over the last
+    # `reorder_window_days` days; a suggestion tops stock up to `reorder_target_cover_days` days of
+    # demand once a delivery that takes the product's lead time (default below) arrives.
+    reorder_window_days: int
+    reorder_target_cover_days: int
+    reorder_lead_time_days: int
 
 
 def _split(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number of days >= 1 from the environment; a bad value is a deployment error, named."""
+    raw = env.get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number of days, not {raw!r}") from None
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, not {value}")
+    return value
 
 
 @lru_cache(maxsize=1)
@@ -61,6 +80,9 @@ def get_settings() -> Settings:
         shop_name=env.get("SHOP_NAME", "Stockroom"),
         shop_timezone=env.get("SHOP_TIMEZONE", "America/New_York"),
         currency=env.get("SHOP_CURRENCY", "USD"),
+        reorder_window_days=_positive(env, "REORDER_WINDOW_DAYS", 28),
+        reorder_target_cover_days=_positive(env, "REORDER_TARGET_COVER_DAYS", 14),
+        reorder_lead_time_days=_positive(env, "REORDER_LEAD_TIME_DAYS", 7),
     )
 
 

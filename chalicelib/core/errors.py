@@ -57,6 +57,18 @@ class InsufficientStock(Conflict):
     code = "InsufficientStock"
 
 
+class PayloadTooLarge(StockroomError):
+    status = 413
+    code = "PayloadTooLarge"
+
+
+class ImportInvalid(StockroomError):
+    """An upload with invalid rows; `errors` lists each as {row, field, message}. Nothing changed."""
+
+    status = 422
+    code = "ImportInvalid"
+
+
 class IdempotencyKeyReused(StockroomError):
     status = 422
     code = "IdempotencyKeyReused"
