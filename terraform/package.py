@@ -280,9 +280,25 @@ def _pip_environment(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_chalice_package(stage: str, build_dir: Path, wheelhouse: Path) -> None:
-    # Chalice's own pip runs see only the verified wheelhouse: what is deployed is what is locked.
+def packaging_environment(config: dict[str, Any], wheelhouse: Path) -> dict[str, str]:
+    """The environment `chalice package` runs in.
+
+    - Chalice's own pip runs see only the verified wheelhouse: what is deployed is what is locked.
+    - None of the app's settings (any variable a stage of .chalice/config.json defines): Chalice
+      imports app.py to read its routes, and app.py reads settings such as CORS_ALLOW_ORIGIN from
+      the environment. Left in place, a developer's devstack variables (or a test's) would change
+      the production template: CORS preflight routes, and a Terraform cycle with them.
+    """
+    settings = set(config.get("environment_variables", {}))
+    for stage in config.get("stages", {}).values():
+        settings |= set(stage.get("environment_variables", {}))
     env = _pip_environment(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(wheelhouse))
+    return {name: value for name, value in env.items() if name not in settings}
+
+
+def run_chalice_package(stage: str, build_dir: Path, wheelhouse: Path) -> None:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    env = packaging_environment(config, wheelhouse)
     # `chalice package` never calls AWS, but boto3 wants a region and credentials to exist.
     env.setdefault("AWS_DEFAULT_REGION", env.get("AWS_REGION", "us-east-1"))
     if not (env.get("AWS_ACCESS_KEY_ID") or env.get("AWS_PROFILE")):

@@ -135,3 +135,26 @@ def test_one_lock_with_hashes_for_the_venv_and_the_layer() -> None:
             name = re.match(r"([A-Za-z0-9_.-]+)", line.split("#")[0].strip())
             if name and not line.lstrip().startswith("-"):
                 assert name.group(1).lower().replace("_", "-") in lock, f"{source}: {name.group(1)} is not locked"
+
+
+def test_packaging_ignores_the_apps_settings_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A devstack's CORS_ALLOW_ORIGIN in the packager's environment must not reach the template
+    (Chalice imports app.py, which would add CORS preflight routes and a Terraform cycle)."""
+    import json
+
+    from terraform.package import packaging_environment
+
+    monkeypatch.setenv("CORS_ALLOW_ORIGIN", "http://127.0.0.1:8080")
+    monkeypatch.setenv("PRODUCTS_TABLE", "stockroom-local-products")
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    env = packaging_environment(config, Path("/wheelhouse"))
+    assert "CORS_ALLOW_ORIGIN" not in env and "PRODUCTS_TABLE" not in env
+    assert env["PIP_NO_INDEX"] == "1" and env["PIP_FIND_LINKS"] == "/wheelhouse"
+
+
+def test_the_packaged_api_has_no_cors_preflight_routes(packaged: tuple[Path, dict[str, int]]) -> None:
+    """Production serves the site and /api from one origin: no CORS (docs/CONTRACTS.md)."""
+    import json
+
+    template = json.loads((packaged[0] / "chalice.tf.json").read_text())
+    assert '"options"' not in template["locals"]["chalice_api_swagger"]
