@@ -6,9 +6,11 @@
    (moto server + `chalice local`) with 16 concurrent clients.
 4. The daily report over 10,000 sales-ledger records: the day's Queries, the aggregation, each
    rendering (JSON, CSV, PDF, chart PNGs, e-mail).
+5. The order documents and payments: receipt render time and size, confirmation e-mail size,
+   AWS requests per payment operation (`bench/orders.py`).
 
-Run one with `python -m bench cold|requests|throughput|report`. Figures are printed and saved to
-`bench/results/latest.json` (git-ignored).
+Run one with `python -m bench cold|requests|throughput|report|documents`. Figures are printed and
+saved to `bench/results/latest.json` (git-ignored).
 """
 
 from __future__ import annotations
@@ -209,7 +211,19 @@ def report_build() -> dict[str, Any]:
     return run()
 
 
-BENCHMARKS = {"cold": cold_import, "requests": requests_per_order, "throughput": throughput, "report": report_build}
+def documents() -> dict[str, Any]:
+    from bench.orders import documents as run
+
+    return run()
+
+
+BENCHMARKS = {
+    "cold": cold_import,
+    "requests": requests_per_order,
+    "throughput": throughput,
+    "report": report_build,
+    "documents": documents,
+}
 
 
 def main() -> int:

@@ -14,6 +14,7 @@ from chalicelib.core.db import create_table, table_schema
 from chalicelib.core.idempotency import IdempotencyRecord
 from chalicelib.inventory.models import Movement, Product, Stock, Warehouse
 from chalicelib.orders.ledger import LedgerRecord
+from chalicelib.orders.models import Payment
 from chalicelib.shop.models import Order
 
 ALL_MODELS: tuple[type[Model], ...] = (
@@ -25,6 +26,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     IdempotencyRecord,
     LedgerRecord,
     ApiKey,
+    Payment,
 )
 
 __all__ = ["ALL_MODELS", "create_table", "table_schema"]

@@ -121,7 +121,27 @@ def provision_resources(endpoint: str | None) -> tuple[dict[str, str], dict[str,
 
     stage = stage_environment()
     aws_client("ses", endpoint).verify_email_identity(EmailAddress=stage["SENDER_EMAIL"])
+    _buckets(endpoint, [stage[bucket.env] for bucket in resources.BUCKETS])
     return tables, queues, topics
+
+
+def _buckets(endpoint: str | None, names: list[str]) -> None:
+    """The private buckets (receipts, ...), closed to the public as in prod."""
+    s3 = aws_client("s3", endpoint)
+    for name in names:
+        try:
+            s3.create_bucket(Bucket=name)
+        except s3.exceptions.BucketAlreadyOwnedByYou:
+            pass
+        s3.put_public_access_block(
+            Bucket=name,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
 
 
 def _queue_arn(sqs: Any, url: str) -> str:

@@ -234,3 +234,25 @@ resource "aws_dynamodb_table" "api_keys" {
     kms_key_arn = aws_kms_key.this.arn
   }
 }
+
+# The simulated payment gateway's payments and refunds (its own table, as a processor's would be).
+resource "aws_dynamodb_table" "payments" {
+  name                        = "${var.name_prefix}-payments"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "payment_id"
+  deletion_protection_enabled = true
+
+  attribute {
+    name = "payment_id"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.this.arn
+  }
+}

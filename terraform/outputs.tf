@@ -59,6 +59,7 @@ output "table_names" {
     idempotency  = aws_dynamodb_table.idempotency.name
     sales_ledger = aws_dynamodb_table.sales_ledger.name
     api_keys     = aws_dynamodb_table.api_keys.name
+    payments     = aws_dynamodb_table.payments.name
   }
 }
 

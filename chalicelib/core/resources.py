@@ -1,6 +1,6 @@
 """The one definition of every queue, topic and table the app uses.
 
-Tables are defined by their PynamoDB models (`chalicelib.tables`); queues and topics here. From
+Tables are defined by their PynamoDB models (`chalicelib.tables`); queues, topics and buckets here. From
 these the app builds its event-source decorators, the devstack provisions the emulator, and the
 Terraform checks verify `terraform/` declares the same things under the same keys.
 
@@ -53,6 +53,20 @@ class Queue:
 
 
 @dataclass(frozen=True)
+class Bucket:
+    """A private S3 bucket: Terraform declares it as `aws_s3_bucket.private["<key>"]` (s3.tf's
+    `local.private_buckets`), and `env` carries its physical name to the Lambdas."""
+
+    key: str
+    env: str
+    description: str
+
+    @property
+    def terraform_ref(self) -> str:
+        return f'aws_s3_bucket.private["{self.key}"]'
+
+
+@dataclass(frozen=True)
 class TableRef:
     """How event sources and the environment name a table (its model holds the schema)."""
 
@@ -91,3 +105,11 @@ ORDERS = TableRef("orders")
 IDEMPOTENCY = TableRef("idempotency")
 SALES_LEDGER = TableRef("sales_ledger")
 API_KEYS = TableRef("api_keys")
+PAYMENTS = TableRef("payments")
+
+RECEIPTS_BUCKET = Bucket(
+    key="receipts",
+    env="RECEIPTS_BUCKET",
+    description="PDF receipts of orders, private; customers get short-lived presigned URLs",
+)
+BUCKETS: tuple[Bucket, ...] = (RECEIPTS_BUCKET,)

@@ -96,6 +96,39 @@ def test_table_check_catches_drift(module: Module, mutate: Any, expected: str) -
     assert any(expected in p for p in tfmodule.check_tables(m, schemas()))
 
 
+# --- buckets --------------------------------------------------------------------------------
+
+
+def bucket_problems(module: Module, chalice_config: dict[str, Any]) -> list[str]:
+    """Each bucket of `resources.BUCKETS` is one of Terraform's private buckets and named by both
+    stages: a literal name locally, a reference to that bucket in prod."""
+    problems = []
+    declared = set(module.locals.get("private_buckets", {}))
+    stages = chalice_config["stages"]
+    for bucket in resources.BUCKETS:
+        if bucket.key not in declared:
+            problems.append(f"{bucket.key}: not in local.private_buckets")
+        if not stages["local"]["environment_variables"].get(bucket.env):
+            problems.append(f"{bucket.key}: stage local does not name it ({bucket.env})")
+        prod = stages["prod"]["environment_variables"].get(bucket.env, "")
+        if prod != "${" + bucket.terraform_ref + ".bucket}":
+            problems.append(f"{bucket.key}: stage prod {bucket.env} is {prod!r}, not the Terraform bucket")
+    return problems
+
+
+def test_buckets_are_declared_and_named_by_both_stages(module: Module, chalice_config: dict[str, Any]) -> None:
+    assert bucket_problems(module, chalice_config) == []
+    m = broken(module)
+    m.locals["private_buckets"] = {"reports": {}}
+    config = copy.deepcopy(chalice_config)
+    config["stages"]["prod"]["environment_variables"]["RECEIPTS_BUCKET"] = "stockroom-receipts"
+    del config["stages"]["local"]["environment_variables"]["RECEIPTS_BUCKET"]
+    problems = "\n".join(bucket_problems(m, config))
+    assert "receipts: not in local.private_buckets" in problems
+    assert "stage local does not name it" in problems
+    assert "not the Terraform bucket" in problems
+
+
 # --- queues and topics ----------------------------------------------------------------------
 
 

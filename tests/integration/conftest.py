@@ -4,6 +4,7 @@ definition, a Cognito pool with real (moto-signed) tokens, and the Chalice test 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -34,11 +35,14 @@ class Cognito:
 
 
 def _reset_adapters() -> None:
-    from chalicelib.core import db, notifications
+    from chalicelib.core import db, notifications, storage
     from chalicelib.inventory import alerts
+    from chalicelib.orders import payments
 
     db._connection = None
     notifications._clients.clear()
+    storage.set_s3(None)
+    payments.set_gateway(None)
     alerts._idempotent.cache_clear()
     alerts._idempotency_config.cache_clear()
     auth.set_jwks_client(None)
@@ -54,6 +58,47 @@ def aws() -> Iterator[None]:
         provision_resources(None)  # no endpoint: moto's in-process mock answers
         yield
     _reset_adapters()
+
+
+@pytest.fixture(scope="module")
+def only_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    """moto for a whole module with only the tables its tests use (`TABLES` in the module):
+    much cheaper than provisioning everything per test. Use with `empty_tables`."""
+    from chalicelib.core.db import create_table
+
+    with mock_aws():
+        _reset_adapters()
+        for model in request.module.TABLES:
+            create_table(model)
+        yield
+    _reset_adapters()
+
+
+@pytest.fixture
+def empty_tables(only_tables: None, request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test starts with the module's tables empty."""
+    yield
+    for model in request.module.TABLES:
+        with model.batch_write() as batch:
+            for item in model.scan(consistent_read=True):
+                batch.delete(item)
+
+
+@pytest.fixture
+def serialized(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto answers one request at a time, as the devstack's emulator does: each request is atomic,
+    as DynamoDB guarantees, while threads still interleave between requests. Concurrency tests
+    need it; moto's in-process backends are not thread-safe on their own."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    lock = threading.Lock()
+    original = BotocoreStubber.process_request
+
+    def process_request(self: BotocoreStubber, request: Any) -> Any:
+        with lock:
+            return original(self, request)
+
+    monkeypatch.setattr(BotocoreStubber, "process_request", process_request)
 
 
 @pytest.fixture
