@@ -3,29 +3,26 @@
 Handlers translate: read the request or event, call one service function, shape the response.
 Services live in `chalicelib`; they are imported inside the handlers that use them, so a cold
 start pays only for what its function needs.
+
+Every route authenticates first (when it needs a caller), then reads its input: an anonymous
+caller learns nothing of a route's body rules. Every route is described in
+`chalicelib/openapi.json` (a test fails for a route missing there).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from chalice import Chalice, CognitoUserPoolAuthorizer, CORSConfig, Rate, Response
+from chalice import CognitoUserPoolAuthorizer, Rate, Response
 from chalice.app import DynamoDBEvent, SQSEvent
 
 from chalicelib.core import resources
-from chalicelib.core.config import get_settings
 from chalicelib.core.http import query_int, read_json
 from chalicelib.core.observability import logger
-from chalicelib.core.web import handle_errors, with_correlation_id
+from chalicelib.core.web import StockroomApp, cors_config, handle_errors, with_correlation_id
 
-app = Chalice(app_name="stockroom")
-if get_settings().cors_allow_origin:
-    app.api.cors = CORSConfig(
-        allow_origin=get_settings().cors_allow_origin,
-        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Correlation-Id"],
-        expose_headers=["X-Correlation-Id"],
-        max_age=600,
-    )
+app = StockroomApp(app_name="stockroom")
+app.api.cors = cors_config()  # None unless the stage sets CORS_ALLOW_ORIGIN (the local stage does)
 app.register_middleware(with_correlation_id, "all")
 app.register_middleware(handle_errors, "http")
 
@@ -38,11 +35,19 @@ cognito = CognitoUserPoolAuthorizer("stockroom-users", provider_arns=["${aws_cog
 
 
 @app.route("/products", methods=["GET"])
-def list_products() -> dict[str, Any]:
+def list_products() -> Response:
+    from chalicelib.core import auth
     from chalicelib.inventory import catalog
 
+    caller = auth.optional_principal(app.current_request)
     params = app.current_request.query_params or {}
-    return catalog.list_products(limit=query_int(params, "limit", 1, 100), cursor=params.get("cursor"))
+    page = catalog.list_products(
+        limit=query_int(params, "limit", 1, 100),
+        cursor=params.get("cursor"),
+        query=params.get("q") or None,
+        view=_catalog_view(caller),
+    )
+    return _catalog_response(page, caller)
 
 
 @app.route("/products", methods=["POST"], authorizer=cognito)
@@ -56,10 +61,12 @@ def create_product() -> Response:
 
 
 @app.route("/products/{product_id}", methods=["GET"])
-def get_product(product_id: str) -> dict[str, Any]:
+def get_product(product_id: str) -> Response:
+    from chalicelib.core import auth
     from chalicelib.inventory import catalog
 
-    return catalog.get_product(product_id)
+    caller = auth.optional_principal(app.current_request)
+    return _catalog_response(catalog.get_product(product_id, _catalog_view(caller)), caller)
 
 
 @app.route("/products/{product_id}", methods=["PUT", "PATCH"], authorizer=cognito)
@@ -91,6 +98,17 @@ def list_movements(product_id: str) -> dict[str, Any]:
     return stock.list_movements(product_id, limit=query_int(params, "limit", 1, 100), cursor=params.get("cursor"))
 
 
+@app.route("/products/{product_id}/stock/{warehouse_id}", methods=["PUT"], authorizer=cognito)
+def set_stock_line(product_id: str, warehouse_id: str) -> Response:
+    from chalicelib.core import auth
+    from chalicelib.inventory import stock
+
+    admin = auth.require_admin(app.current_request)
+    line, created = stock.set_line(product_id, warehouse_id, read_json(app.current_request), actor=admin.actor)
+    headers = {"Location": f"/products/{product_id}/stock/{warehouse_id}"} if created else {}
+    return Response({"productId": product_id, **line}, status_code=201 if created else 200, headers=headers)
+
+
 @app.route("/inventory-order", methods=["POST"], authorizer=cognito)
 def place_inventory_order() -> Response:
     from chalicelib.core import auth
@@ -104,9 +122,51 @@ def place_inventory_order() -> Response:
     return Response(order, status_code=201, headers={"Location": f"/orders/{order['orderId']}"})
 
 
+def _catalog_view(principal: Any) -> Any:
+    return "admin" if principal is not None and principal.is_admin else "public"
+
+
+def _catalog_response(body: dict[str, Any], caller: Any) -> Response:
+    """Anonymous catalog reads may be cached briefly (CloudFront, browsers); a signed-in
+    caller's never (an admin's carries the shop's stock figures)."""
+    from chalicelib.inventory.catalog import PUBLIC_CACHE_CONTROL
+
+    cache = PUBLIC_CACHE_CONTROL if caller is None else "private, no-store"
+    return Response(body, headers={"Cache-Control": cache, "Vary": "Authorization"})
+
+
+# --- the API itself ---------------------------------------------------------------------------
+
+
 @app.route("/health", methods=["GET"])
 def health() -> dict[str, Any]:
     return {"status": "ok"}
+
+
+@app.route("/openapi.json", methods=["GET"])
+def openapi_document() -> Response:
+    """The OpenAPI 3.1 description of this API (chalicelib/openapi.json)."""
+    from chalicelib.core import apidoc
+
+    return Response(apidoc.document(), headers={"Cache-Control": "public, max-age=300"})
+
+
+UNKNOWN_ROUTE_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
+
+
+@app.route("/", methods=UNKNOWN_ROUTE_METHODS)
+@app.route("/{proxy+}", methods=UNKNOWN_ROUTE_METHODS)
+def unknown_route() -> Response:
+    """Any path no route serves: 404 in the API's error shape, never echoing credentials.
+
+    Deployed, API Gateway sends every unmatched path here (a greedy resource) instead of its own
+    403 that echoes the Authorization header; `chalice local` matches it the same way
+    (devstack.chalice_patch)."""
+    from chalicelib.core.errors import NotFound
+    from chalicelib.core.validation import safe_name
+
+    request = app.current_request
+    raise NotFound(f"no route {request.method} {safe_name(request.path)}; the API is described at /openapi.json")
 
 
 # --- events -----------------------------------------------------------------------------------
@@ -132,7 +192,7 @@ def send_alert_emails(event: SQSEvent) -> dict[str, Any]:
     Rate(1, unit=Rate.HOURS), name="reconcile_stock", description="Repair and record stock edited outside the app"
 )
 def reconcile_stock(event: Any) -> dict[str, Any]:
-    """Find stock items edited outside the app (available != on_hand - reserved), repair, record."""
+    """Find stock items edited outside the app (on_hand != ledger total), repair, record."""
     from chalicelib.inventory import stock
 
     return stock.reconcile_all(actor="system:reconcile")

@@ -8,9 +8,12 @@
    rendering (JSON, CSV, PDF, chart PNGs, e-mail).
 5. The order documents and payments: receipt render time and size, confirmation e-mail size,
    AWS requests per payment operation (`bench/orders.py`).
+6. Catalog pages: read units and latency per page with 100 and 10,000 products x 3 warehouses
+   (bench/inventory.py); 7. reconciliation with 1,000 and 100,000 movements; 8. 100 parallel
+   PATCHes of one product through the devstack.
 
-Run one with `python -m bench cold|requests|throughput|report|documents`. Figures are printed and
-saved to `bench/results/latest.json` (git-ignored).
+Run one with `python -m bench cold|requests|throughput|report|documents|catalog|reconcile|patches`.
+Figures are printed and saved to `bench/results/latest.json` (git-ignored).
 """
 
 from __future__ import annotations
@@ -90,7 +93,7 @@ def requests_per_order(orders: int = 20) -> dict[str, Any]:
     from moto import mock_aws
 
     from bench.aws_calls import count_aws_calls
-    from devstack.chalice_patch import patch_local_authorizer
+    from devstack.chalice_patch import patch_chalice_local
 
     with mock_aws():
         from chalicelib.core import auth
@@ -107,7 +110,7 @@ def requests_per_order(orders: int = 20) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         from app import app
 
-        patch_local_authorizer()
+        patch_chalice_local()
         with Client(app, stage_name="local") as client:
             body = {"productId": "BENCH-1", "productName": "Bench", "quantity": 10_000, "threshold": 1}
             client.http.post("/products", headers=headers, body=json.dumps(body))
@@ -217,12 +220,27 @@ def documents() -> dict[str, Any]:
     return run()
 
 
+def _inventory(name: str) -> Any:
+    def run() -> dict[str, Any]:
+        os.environ.update(_local_env())
+        sys.path.insert(0, str(PROJECT))
+        from bench import inventory
+
+        result: dict[str, Any] = getattr(inventory, name)()
+        return result
+
+    return run
+
+
 BENCHMARKS = {
     "cold": cold_import,
     "requests": requests_per_order,
     "throughput": throughput,
     "report": report_build,
     "documents": documents,
+    "catalog": _inventory("catalog_pages"),
+    "reconcile": _inventory("reconciliation"),
+    "patches": _inventory("parallel_patches"),
 }
 
 

@@ -1,5 +1,6 @@
-"""`chalice local`, unchanged except for a listen backlog fit for concurrent clients and a 401
-(not a 500) for malformed bearer tokens (see `devstack.chalice_patch`).
+"""`chalice local`, unchanged except for a listen backlog fit for concurrent clients and the
+fixes of `devstack.chalice_patch` (401 for malformed bearer tokens, URL-decoded path parameters,
+API Gateway's route precedence with greedy `{proxy+}` routes).
 
 Chalice's threaded dev server keeps `http.server`'s default backlog of 5 pending connections;
 a burst of simultaneous clients (a browser, a load test, 50 concurrent orders) then gets
@@ -14,10 +15,10 @@ import sys
 from chalice import local
 from chalice.cli import cli
 
-from devstack.chalice_patch import patch_local_authorizer
+from devstack.chalice_patch import patch_chalice_local
 
 local.ThreadedHTTPServer.request_queue_size = 128
-patch_local_authorizer()  # a malformed token gets the app's 401, not a 500 from the emulation
+patch_chalice_local()  # behave as API Gateway does (see devstack/chalice_patch.py)
 
 
 def main() -> int:

@@ -116,10 +116,9 @@ PRODUCTS: tuple[tuple[dict[str, Any], dict[str, int]], ...] = (
 
 def seed() -> bool:
     """Seed an empty catalog; returns whether anything was written."""
-    from chalicelib.core.db import transact, utcnow
-    from chalicelib.inventory import catalog
-    from chalicelib.inventory.models import Product, Stock, Warehouse
-    from chalicelib.inventory.stock import new_movement
+    from chalicelib.core.db import utcnow
+    from chalicelib.inventory import catalog, stock
+    from chalicelib.inventory.models import Product, Warehouse
 
     if next(iter(Product.scan(limit=1)), None) is not None:
         log.info("catalog not empty: no demo data")
@@ -132,25 +131,8 @@ def seed() -> bool:
     for product, regional in PRODUCTS:
         catalog.create_product(dict(product), actor=ACTOR)
         for warehouse_id, quantity in regional.items():
-            stock = Stock(
-                product["productId"],
-                warehouse_id,
-                on_hand=quantity,
-                reserved=0,
-                available=quantity,
-                threshold=product["threshold"],
-                version=1,
-                updated_at=now,
+            stock.set_line(
+                str(product["productId"]), warehouse_id, {"onHand": quantity, "reason": "opening stock"}, actor=ACTOR
             )
-
-            def build(tx: Any, stock: Any = stock, warehouse_id: str = warehouse_id, quantity: int = quantity) -> None:
-                tx.save(stock, condition=Stock.product_id.does_not_exist())
-                tx.save(
-                    new_movement(
-                        stock.product_id, warehouse_id, on_hand_delta=quantity, reason="opening stock", actor=ACTOR
-                    )
-                )
-
-            transact(build)
     log.info("demo data: %d warehouses, %d products", len(WAREHOUSES), len(PRODUCTS))
     return True

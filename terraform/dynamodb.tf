@@ -2,7 +2,7 @@
 # streams and TTL against table_schema()). Every table: on-demand, PITR, deletion protection,
 # encrypted with the platform key.
 
-# Catalog: one item per product.
+# Catalog: one item per product; `by_name` lists and searches it a page at a time.
 resource "aws_dynamodb_table" "products" {
   name                        = "${var.name_prefix}-products"
   billing_mode                = "PAY_PER_REQUEST"
@@ -12,6 +12,23 @@ resource "aws_dynamodb_table" "products" {
   attribute {
     name = "product_id"
     type = "S"
+  }
+
+  attribute {
+    name = "catalog"
+    type = "S"
+  }
+
+  attribute {
+    name = "name_key"
+    type = "S"
+  }
+
+  global_secondary_index {
+    name            = "by_name"
+    hash_key        = "catalog"
+    range_key       = "name_key"
+    projection_type = "ALL"
   }
 
   point_in_time_recovery {

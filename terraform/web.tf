@@ -187,6 +187,19 @@ resource "aws_cloudfront_distribution" "web" {
     }
   }
 
+  # The public catalog may be cached briefly (catalog_cache.tf); listed first: first match wins.
+  ordered_cache_behavior {
+    path_pattern               = "/${local.api_stage_name}/products*"
+    target_origin_id           = local.api_origin_id
+    viewer_protocol_policy     = "redirect-to-https"
+    allowed_methods            = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
+    cached_methods             = ["GET", "HEAD"]
+    compress                   = true
+    cache_policy_id            = aws_cloudfront_cache_policy.catalog.id
+    origin_request_policy_id   = local.cloudfront_managed_policy.all_viewer_except_host
+    response_headers_policy_id = local.cloudfront_managed_policy.security_headers_response
+  }
+
   ordered_cache_behavior {
     path_pattern               = "/${local.api_stage_name}/*"
     target_origin_id           = local.api_origin_id

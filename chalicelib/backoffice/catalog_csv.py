@@ -58,8 +58,9 @@ PRODUCT_FIELDS = ("productName", "description", "priceCents", "threshold")
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ESCAPED_START = (*_FORMULA_START, "'")
-_WHOLE = re.compile(r"^\d+(?:\.0+)?$")
-_DECIMAL = re.compile(r"^\d+[.,]\d+$")
+# Anchored by fullmatch, ASCII digits only (`$` would pass "12\n", `\d` "١٢").
+_WHOLE = re.compile(r"[0-9]+(?:\.0+)?", re.ASCII)
+_DECIMAL = re.compile(r"[0-9]+[.,][0-9]+", re.ASCII)
 
 
 def spreadsheet_safe(text: str) -> str:
@@ -389,11 +390,11 @@ def _number(cells: Mapping[str, str], name: str, row: int, errors: list[RowError
     raw = cells.get(name, "")
     if raw == "":
         return None
-    if _DECIMAL.match(raw) and not _WHOLE.match(raw):
+    if _DECIMAL.fullmatch(raw) and not _WHOLE.fullmatch(raw):
         hint = " of cents (12.99 is written 1299)" if name == "priceCents" else ""
         errors.append(RowError(row, name, f"must be a whole number{hint}"))
         return None
-    if not _WHOLE.match(raw):
+    if not _WHOLE.fullmatch(raw):
         errors.append(RowError(row, name, "must be a whole number, 0 or more"))
         return None
     value = int(raw.split(".")[0])
@@ -419,12 +420,20 @@ def validate_row(row: Row, snapshot: CatalogSnapshot) -> ValidRow:
     cells = {k: from_spreadsheet(v) for k, v in row.cells.items()}
     n = row.number
     present = {k: v for k, v in cells.items() if v != ""}  # blank cells: as if not given
-    product_id = _checked(n, errors, validation.identifier, present, "productId")
+    product_id = _checked(n, errors, validation.product_identifier, present, "productId")
     name = _checked(n, errors, validation.text, present, "productName", max_length=200)
     description = None
     if "description" in cells:  # the column is there: a blank cell empties the description
         description = _checked(
-            n, errors, validation.text, cells, "description", max_length=2000, required=False, allow_empty=True
+            n,
+            errors,
+            validation.text,
+            cells,
+            "description",
+            max_length=2000,
+            required=False,
+            allow_empty=True,
+            multiline=True,  # descriptions may span lines (as in the API)
         )
     price = _number(cells, "priceCents", n, errors, high=validation.MAX_PRICE_CENTS)
     threshold = _number(cells, "threshold", n, errors, high=validation.MAX_QUANTITY)

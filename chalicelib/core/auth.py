@@ -109,6 +109,14 @@ def authenticate(request: Request) -> Principal:
     )
 
 
+def optional_principal(request: Request) -> Principal | None:
+    """The caller if the request carries a token (verified: a bad token is 401, never ignored),
+    None for an anonymous request. For routes that answer everyone, admins with more."""
+    if not str(request.headers.get("authorization", "")).strip():
+        return None
+    return authenticate(request)
+
+
 def require_admin(request: Request) -> Principal:
     principal = authenticate(request)
     if not principal.is_admin:

@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from chalicelib.core.errors import Busy, ValidationError
+from chalicelib.core.errors import Busy, ConcurrentUpdate, ValidationError
 from chalicelib.core.resources import TableRef
 
 if TYPE_CHECKING:
@@ -23,6 +23,14 @@ if TYPE_CHECKING:
 
 _connection: Connection | None = None
 MAX_ATTEMPTS = 6
+T = TypeVar("T")
+
+# Optimistic writers (read, then write guarded on what was read) retry this often, with full
+# jitter, within this budget, before answering 409 ConcurrentUpdate.
+OPTIMISTIC_ATTEMPTS = 12
+OPTIMISTIC_BUDGET_SECONDS = 6.0
+OPTIMISTIC_BASE_DELAY = 0.01
+OPTIMISTIC_MAX_DELAY = 0.5
 
 
 def utcnow() -> datetime:
@@ -117,6 +125,34 @@ def transact(build: Callable[[TransactWrite], None]) -> None:
                 time.sleep(random.uniform(0, 0.02 * 2**attempt))
                 continue
             raise Cancelled(reasons) from None
+
+
+class Stale(Exception):
+    """An optimistic write found its item changed since it was read; nothing was written."""
+
+
+def optimistic(attempt: Callable[[], T], *, what: str, **details: Any) -> T:
+    """Run `attempt` (read, then a write guarded on what it read) until it is not `Stale`.
+
+    Racing writers on one item each retry after a random delay (full jitter, growing with each
+    try), so they spread out instead of colliding again in lockstep. Bounded in tries and time:
+    past them the caller gets 409 ConcurrentUpdate, documented as "nothing was written; read the
+    item again and resend". DynamoDB's own transaction conflicts (`Busy`) count as stale too.
+    """
+    deadline = time.monotonic() + OPTIMISTIC_BUDGET_SECONDS
+    for tries in range(1, OPTIMISTIC_ATTEMPTS + 1):
+        try:
+            return attempt()
+        except (Stale, Busy):
+            delay = random.uniform(0, min(OPTIMISTIC_MAX_DELAY, OPTIMISTIC_BASE_DELAY * 2**tries))
+            if tries == OPTIMISTIC_ATTEMPTS or time.monotonic() + delay > deadline:
+                break
+            time.sleep(delay)
+    raise ConcurrentUpdate(
+        f"{what} kept changing while this update was applied, so nothing was changed; "
+        "read it again and resend your change",
+        **details,
+    )
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:

@@ -48,9 +48,21 @@ class NotFound(StockroomError):
     code = "NotFound"
 
 
+class MethodNotAllowed(StockroomError):
+    status = 405
+    code = "MethodNotAllowed"
+
+
 class Conflict(StockroomError):
     status = 409
     code = "Conflict"
+
+
+class ConcurrentUpdate(Conflict):
+    """Others kept changing the same item while this write retried; nothing was written. The
+    client should read the item again and resend its change (docs/CONTRACTS.md)."""
+
+    code = "ConcurrentUpdate"
 
 
 class InsufficientStock(Conflict):
@@ -60,6 +72,11 @@ class InsufficientStock(Conflict):
 class PayloadTooLarge(StockroomError):
     status = 413
     code = "PayloadTooLarge"
+
+
+class UnsupportedMediaType(StockroomError):
+    status = 415
+    code = "UnsupportedMediaType"
 
 
 class ImportInvalid(StockroomError):

@@ -26,6 +26,7 @@ import os
 import random
 import re
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,8 +59,8 @@ MAX_RAW_BYTES = 10 * 1024 * 1024  # SES's limit for one raw message, after MIME 
 MAX_SUBJECT = 200
 _sleep: Callable[[float], None] = time.sleep  # replaced by tests
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-_HEADER_NAME = re.compile(r"^[!-9;-~]{1,76}$")  # printable ASCII without ':' (RFC 5322 ftext)
-_MIME_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
+_HEADER_NAME = re.compile(r"[!-9;-~]{1,76}", re.ASCII)  # printable ASCII without ':' (RFC 5322 ftext)
+_MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*", re.ASCII)
 
 
 def _client(service: str) -> Any:
@@ -188,14 +189,14 @@ def build_message(
     message["Subject"] = header_text(subject)
     message["Date"] = formatdate(usegmt=True)
     for name, value in (headers or {}).items():
-        if not _HEADER_NAME.match(name):
+        if not _HEADER_NAME.fullmatch(name):
             raise ValueError(f"invalid header name {name!r}")
         message[name] = header_text(value, max_length=900)
     message.set_content(text, subtype="plain", charset="utf-8")
     message.add_alternative(html, subtype="html", charset="utf-8")
     for attachment in attachments:
         content_type = attachment.content_type.lower()
-        if not _MIME_TYPE.match(content_type):
+        if not _MIME_TYPE.fullmatch(content_type):
             raise ValueError(f"invalid attachment content type {attachment.content_type!r}")
         maintype, subtype = content_type.split("/", 1)
         message.add_attachment(
@@ -281,11 +282,42 @@ def _with_backoff(call: Callable[[], T], *, deadline: float | None = None) -> T:
     raise AssertionError("unreachable")
 
 
+SNS_SUBJECT_MAX = 99  # AWS: "less than 100 characters long"
+
+
+def one_line(text: str) -> str:
+    """Text fit for a subject line: line breaks and control characters become spaces, runs of
+    white space one space, trimmed."""
+    spaced = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text)
+    return " ".join(spaced.split())
+
+
+def sns_subject(text: str) -> str:
+    """An SNS subject AWS accepts, whatever the text (product names come from admins).
+
+    AWS's rule (Publish API): UTF-8 text with no line breaks or control characters, less than
+    100 characters; its older wording also required ASCII starting with a letter, number or
+    punctuation mark. moto accepts anything, so this builds the strictest form: ASCII
+    (accents dropped, other characters as '?'), one line, starting with a letter, digit or
+    punctuation mark, at most 99 characters (cut with "...").
+    """
+    ascii_text = "".join(
+        ch if ch.isascii() else "?"
+        for ch in unicodedata.normalize("NFKD", one_line(text))
+        if not unicodedata.combining(ch)
+    )
+    # Trimmed printable ASCII starts with a letter, a digit or a punctuation mark by construction.
+    subject = one_line(ascii_text) or "Stockroom notification"
+    if len(subject) > SNS_SUBJECT_MAX:
+        subject = subject[: SNS_SUBJECT_MAX - 3].rstrip() + "..."
+    return subject
+
+
 def publish(*, topic_arn: str, subject: str, payload: dict[str, Any], email_text: str, event_type: str) -> str:
     """Publish a domain event: JSON for machines (queues, Lambdas), prose for e-mail subscribers."""
     response = get_sns().publish(
         TopicArn=topic_arn,
-        Subject=subject[:100],
+        Subject=sns_subject(subject),
         MessageStructure="json",
         Message=json.dumps({"default": json.dumps(payload), "email": email_text}),
         MessageAttributes={"event_type": {"DataType": "String", "StringValue": event_type}},

@@ -69,12 +69,13 @@ def _register(context: Any) -> None:
 
 
 def crossing_alert(record: DynamoDBRecord) -> dict[str, Any] | None:
-    """The alert a stream record calls for, or None."""
+    """The alert a stream record calls for, or None (see `thresholds` for INSERT and REMOVE)."""
     change = record.dynamodb
-    if change is None or change.old_image is None or change.new_image is None:
+    if change is None:
         return None
+    # Powertools gives a missing image as {} (not None): level_from_image maps it to None.
     old, new = level_from_image(change.old_image), level_from_image(change.new_image)
-    if not crossed_below(old, new):
+    if new is None or not crossed_below(old, new):
         return None
     image = change.new_image
     return _alert(str(image["product_id"]), str(image["warehouse_id"]), new, str(change.sequence_number))
@@ -114,7 +115,7 @@ def _publish(alert: dict[str, Any]) -> str:
 
     return notifications.publish(
         topic_arn=get_settings().low_stock_topic_arn,
-        subject=f"Low stock: {alert['productName']} ({alert['available']} left)",
+        subject=notifications.sns_subject(f"Low stock: {alert['productName']} ({alert['available']} left)"),
         payload=alert,
         email_text=notifications.render("low_stock_alert.txt", alert=alert),
         event_type=ALERT_EVENT,
@@ -131,7 +132,7 @@ def email_alert(alert: dict[str, Any]) -> dict[str, Any]:
         return {"messageId": None}
     message_id = notifications.send_email(
         to=recipients,
-        subject=f"Low stock: {alert['productName']} has {alert['available']} left",
+        subject=notifications.one_line(f"Low stock: {alert['productName']} has {alert['available']} left"),
         html=notifications.render("low_stock_alert.html", alert=alert, site=get_settings().site_origin),
         text=notifications.render("low_stock_alert.txt", alert=alert),
     )
@@ -152,13 +153,18 @@ def _on_alert_message(record: SQSRecord) -> None:
         _email_from_message(record)
 
 
+class UnrecognisedMessage(Exception):
+    """A queue message that is not a low-stock alert. Raised, not ignored: the message fails,
+    returns to the queue and ends in the dead-letter queue, where someone can inspect it."""
+
+
 def _email_from_message(record: SQSRecord) -> None:
     envelope = json.loads(record.body)
     # Subscribed without raw delivery: the SNS envelope carries our JSON in "Message".
-    alert = json.loads(envelope["Message"]) if "TopicArn" in envelope else envelope
-    if alert.get("type") != ALERT_EVENT:
-        logger.warning("ignoring message that is not a low-stock alert", extra={"message_id": record.message_id})
-        return
+    alert = json.loads(envelope["Message"]) if isinstance(envelope, dict) and "TopicArn" in envelope else envelope
+    if not isinstance(alert, dict) or alert.get("type") != ALERT_EVENT or not isinstance(alert.get("alertId"), str):
+        logger.error("not a low-stock alert: left to the dead-letter queue", extra={"message_id": record.message_id})
+        raise UnrecognisedMessage(f"message {record.message_id} is not a low-stock alert")
     _idempotent(email_alert)(alert=alert)
 
 

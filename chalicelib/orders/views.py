@@ -15,7 +15,7 @@ from datetime import date, datetime
 from chalicelib.core.money import format_cents
 
 _CITY_FIRST = {"US", "USA", "CA", "GB", "UK", "AU"}
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_CURRENCY = re.compile(r"[A-Z]{3}", re.ASCII)  # fullmatch: `$` passes "USD\n"
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class OrderView:
         expected = self.subtotal_cents - self.discount_cents + self.delivery_cents
         if self.total_cents != expected:
             raise ValueError(f"total_cents {self.total_cents} != subtotal - discount + delivery = {expected}")
-        if not _CURRENCY.match(self.currency):
+        if not _CURRENCY.fullmatch(self.currency):
             raise ValueError(f"currency must be an ISO 4217 code such as USD, got {self.currency!r}")
 
     @property

@@ -15,7 +15,7 @@ from chalicelib.core.config import DEFAULT_WAREHOUSE_ID
 from chalicelib.core.db import Cancelled, iso, transact, utcnow
 from chalicelib.core.errors import InsufficientStock, NotFound
 from chalicelib.core.observability import logger
-from chalicelib.inventory.stock import new_movement
+from chalicelib.inventory.stock import change_stock
 
 MAX_ORDER_QUANTITY = 100_000
 
@@ -31,7 +31,7 @@ def place_inventory_order(body: dict[str, Any], *, actor: str, idempotency_key: 
     from chalicelib.shop.models import Order, OrderLine, StatusChange
 
     validation.reject_unknown(body, {"productId", "quantity", "warehouseId"})
-    product_id = validation.identifier(body, "productId")
+    product_id = validation.product_identifier(body)
     quantity = validation.whole_number(body, "quantity", low=1, high=MAX_ORDER_QUANTITY)
     assert quantity is not None
     warehouse_id = validation.identifier(body, "warehouseId", required=False, default=DEFAULT_WAREHOUSE_ID)
@@ -65,18 +65,17 @@ def place_inventory_order(body: dict[str, Any], *, actor: str, idempotency_key: 
                 ),
                 condition=IdempotencyRecord.id.does_not_exist() | (IdempotencyRecord.expiration < now),
             )
-        # No oversell: the decrement only happens if at least `quantity` units are available at the
-        # instant the transaction commits; `available` moves together with `on_hand`.
-        tx.update(
-            Stock(product_id, warehouse_id),
-            actions=[
-                Stock.on_hand.add(-quantity),
-                Stock.available.add(-quantity),
-                Stock.version.add(1),
-                Stock.updated_at.set(now),
-            ],
-            condition=Stock.product_id.exists() & (Stock.available >= quantity),
-            return_values="ALL_OLD",
+        # No oversell: change_stock guards the decrement on `available >= quantity` at the
+        # instant the transaction commits, and records the movement with it.
+        change_stock(
+            tx,
+            product_id,
+            warehouse_id,
+            on_hand_delta=-quantity,
+            reason="inventory order",
+            actor=actor,
+            reference=order_id,
+            now=now,
         )
         tx.save(
             Order(
@@ -90,16 +89,6 @@ def place_inventory_order(body: dict[str, Any], *, actor: str, idempotency_key: 
                 created_by=actor,
             ),
             condition=Order.order_id.does_not_exist(),
-        )
-        tx.save(
-            new_movement(
-                product_id,
-                warehouse_id,
-                on_hand_delta=-quantity,
-                reason="inventory order",
-                actor=actor,
-                reference=order_id,
-            )
         )
 
     try:

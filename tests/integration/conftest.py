@@ -16,7 +16,7 @@ from moto import mock_aws
 
 from chalicelib.core import auth
 from chalicelib.core.config import reset_settings
-from devstack.chalice_patch import patch_local_authorizer
+from devstack.chalice_patch import patch_chalice_local
 from devstack.env import ACCOUNT_ID, REGION
 from tests.support.tokens import StaticJWKS, mint
 
@@ -101,8 +101,7 @@ def serialized(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(BotocoreStubber, "process_request", process_request)
 
 
-@pytest.fixture
-def cognito(aws: None, monkeypatch: pytest.MonkeyPatch) -> Cognito:
+def _user_pool(monkeypatch: pytest.MonkeyPatch) -> Cognito:
     idp = boto3.client("cognito-idp", region_name=REGION)
     pool_id = idp.create_user_pool(PoolName="stockroom-test")["UserPool"]["Id"]
     client_id = idp.create_user_pool_client(UserPoolId=pool_id, ClientName="web")["UserPoolClient"]["ClientId"]
@@ -114,12 +113,35 @@ def cognito(aws: None, monkeypatch: pytest.MonkeyPatch) -> Cognito:
 
 
 @pytest.fixture
+def cognito(aws: None, monkeypatch: pytest.MonkeyPatch) -> Cognito:
+    return _user_pool(monkeypatch)
+
+
+@pytest.fixture
 def client(cognito: Cognito) -> Iterator[Client]:
     from app import app
 
-    patch_local_authorizer()
+    patch_chalice_local()
     with Client(app, stage_name="local") as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="module")
+def shared_stack() -> Iterator[tuple[Client, Cognito]]:
+    """One emulated account, user pool and test client for a whole module: for tests that only
+    read, or write ids of their own (provisioning takes seconds; most tests need none of it)."""
+    from app import app
+
+    with mock_aws(), pytest.MonkeyPatch.context() as monkeypatch:
+        _reset_adapters()
+        from devstack.provision import provision_resources
+
+        provision_resources(None)
+        cognito = _user_pool(monkeypatch)
+        patch_chalice_local()
+        with Client(app, stage_name="local") as test_client:
+            yield test_client, cognito
+    _reset_adapters()
 
 
 def sent_emails() -> list[Any]:

@@ -14,8 +14,8 @@ from tests.integration.test_products_api import call, create
 PATH = "/inventory-order"
 
 
-def stock_of(client: Client, product_id: str = "493.857.51") -> dict[str, Any]:
-    data = call(client, "GET", f"/products/{product_id}").data
+def stock_of(client: Client, cognito: Cognito, product_id: str = "493.857.51") -> dict[str, Any]:
+    data = call(client, "GET", f"/products/{product_id}", cognito).data
     return dict(data["stock"][0])
 
 
@@ -25,7 +25,7 @@ def test_order_decrements_stock_and_records_order_and_movement(client: Client, c
     assert response.status_code == 201, response.data
     order = response.data
     assert order["status"] == "FULFILLED" and order["quantity"] == 3 and order["warehouseId"] == "main"
-    assert stock_of(client)["available"] == 17 and stock_of(client)["onHand"] == 17
+    assert stock_of(client, cognito)["available"] == 17 and stock_of(client, cognito)["onHand"] == 17
 
     table = boto3.resource("dynamodb").Table(env("ORDERS_TABLE"))
     stored = table.get_item(Key={"order_id": order["orderId"]})["Item"]
@@ -41,7 +41,7 @@ def test_ordering_more_than_available_is_409_and_changes_nothing(client: Client,
     response = call(client, "POST", PATH, cognito, {"productId": "493.857.51", "quantity": 3})
     assert response.status_code == 409
     assert response.data["error"] == "InsufficientStock" and response.data["available"] == 2
-    assert stock_of(client)["available"] == 2
+    assert stock_of(client, cognito)["available"] == 2
     assert boto3.resource("dynamodb").Table(env("ORDERS_TABLE")).scan()["Count"] == 0
 
 
@@ -82,12 +82,12 @@ def test_same_idempotency_key_places_the_order_once(client: Client, cognito: Cog
     second = call(client, "POST", PATH, cognito, body, **{"Idempotency-Key": "k-1"})
     assert first.status_code == second.status_code == 201
     assert first.data == second.data
-    assert stock_of(client)["available"] == 16
+    assert stock_of(client, cognito)["available"] == 16
     reused = call(client, "POST", PATH, cognito, {**body, "quantity": 5}, **{"Idempotency-Key": "k-1"})
     assert reused.status_code == 422 and reused.data["error"] == "IdempotencyKeyReused"
     other = call(client, "POST", PATH, cognito, body, **{"Idempotency-Key": "k-2"})
     assert other.status_code == 201 and other.data["orderId"] != first.data["orderId"]
-    assert stock_of(client)["available"] == 12
+    assert stock_of(client, cognito)["available"] == 12
 
 
 def test_replayed_key_returns_the_original_even_when_stock_ran_out(client: Client, cognito: Cognito) -> None:

@@ -188,7 +188,7 @@ def test_reconcile_repairs_and_records_edits_made_outside_the_app(client: Client
     )
     result = client.lambda_.invoke("reconcile_stock", scheduled).payload
     assert result == {"checked": 2, "repaired": 1}
-    product = call(client, "GET", "/products/493.857.51").data
+    product = call(client, "GET", "/products/493.857.51", cognito).data
     assert product["stock"][0]["onHand"] == 4 and product["stock"][0]["available"] == 4
     ledger = call(client, "GET", "/products/493.857.51/movements", cognito).data["items"]
     assert (ledger[0]["reason"], ledger[0]["onHandDelta"], ledger[0]["actor"]) == (
@@ -223,3 +223,121 @@ def test_each_record_logs_under_its_own_id(client: Client, cognito: Cognito) -> 
     assert [line["record_id"] for line in published] == [records[1]["eventID"]]
     assert published[0]["correlation_id"]
     assert "record_id" not in logger.get_current_keys()  # removed once the record is done
+
+
+# --- issue 7 §1, §4: new lines, unrecognised messages, reconciliation from the running total -----
+
+
+def test_a_new_line_born_below_its_threshold_alerts_once(client: Client, cognito: Cognito) -> None:
+    stream = Stream()
+    create(client, cognito, productId="OK-1", quantity=10, threshold=5)  # INSERT, not low: nothing
+    create(client, cognito, productId="LOW-1", quantity=2, threshold=5)  # INSERT, already low: one alert
+    records = stream.read()
+    assert [r["eventName"] for r in records] == ["INSERT", "INSERT"]
+    assert invoke(client, "on_stock_change", records) == {"batchItemFailures": []}
+    alerts = alerts_in(drain_alert_queue())
+    assert [(a["productId"], a["available"], a["threshold"]) for a in alerts] == [("LOW-1", 2, 5)]
+
+
+def test_a_deleted_line_never_alerts(client: Client, cognito: Cognito) -> None:
+    create(client, cognito, productId="GONE-1", quantity=2, threshold=5)
+    stream = Stream()
+    stream.read()
+    call(client, "DELETE", "/products/GONE-1", cognito)
+    records = stream.read()
+    assert [r["eventName"] for r in records] == ["REMOVE"]
+    invoke(client, "on_stock_change", records)
+    assert drain_alert_queue() == []
+
+
+def test_a_message_that_is_not_an_alert_fails_so_it_reaches_the_dead_letter_queue(
+    client: Client, cognito: Cognito
+) -> None:
+    stream = Stream()
+    create(client, cognito, quantity=6, threshold=5)
+    call(client, "POST", "/inventory-order", cognito, {"productId": "493.857.51", "quantity": 3})
+    invoke(client, "on_stock_change", stream.read())
+    alert = drain_alert_queue()[0]
+    strangers = [
+        {**alert, "messageId": "m-other-json", "body": json.dumps({"hello": "world"})},
+        {**alert, "messageId": "m-wrapped", "body": json.dumps({"TopicArn": "arn:x", "Message": json.dumps([1, 2])})},
+        {**alert, "messageId": "m-typed", "body": json.dumps({"type": "Something", "alertId": "x"})},
+    ]
+    response = invoke(client, "send_alert_emails", [alert, *strangers])
+    # Reported as failed (Lambda returns them to the queue; after maxReceiveCount they are
+    # dead-lettered, where they can be inspected), never deleted as if handled.
+    assert sorted(f["itemIdentifier"] for f in response["batchItemFailures"]) == [
+        "m-other-json",
+        "m-typed",
+        "m-wrapped",
+    ]
+    assert len(sent_emails()) == 1  # the real alert was still e-mailed
+
+
+def _scheduled(client: Client) -> Any:
+    return client.events.generate_cw_event("aws.events", "Scheduled Event", {}, ["arn:aws:events:us-east-1:1:rule/r"])
+
+
+def test_reconcile_reads_the_lines_consistently_and_no_movements(client: Client, cognito: Cognito) -> None:
+    from bench.aws_calls import count_aws_calls
+
+    for n in range(3):
+        create(client, cognito, productId=f"R-{n}", quantity=10, threshold=1)
+        for _ in range(3):
+            call(client, "POST", "/inventory-order", cognito, {"productId": f"R-{n}", "quantity": 1})
+    requests: list[tuple[str, dict[str, Any]]] = []
+    with count_aws_calls(requests) as calls:
+        result = client.lambda_.invoke("reconcile_stock", _scheduled(client)).payload
+    assert result == {"checked": 3, "repaired": 0}
+    # The running ledger total rides on each line: the ledger itself is not read at all.
+    assert not any(name == "dynamodb.Query" for name, _ in requests), dict(calls)
+    scans = [params for name, params in requests if name == "dynamodb.Scan"]
+    assert scans and all(p.get("ConsistentRead") is True for p in scans)
+
+
+def test_an_order_landing_mid_reconcile_books_no_phantom_correction(
+    client: Client, cognito: Cognito, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.inventory import stock
+    from chalicelib.shop import staff_orders
+
+    create(client, cognito, quantity=10, threshold=1)
+    boto3.client("dynamodb").update_item(  # someone counts the shelf by hand: 14, not 10
+        TableName=env("STOCK_TABLE"),
+        Key={"product_id": {"S": "493.857.51"}, "warehouse_id": {"S": "main"}},
+        UpdateExpression="SET on_hand = :n, available = :n",
+        ExpressionAttributeValues={":n": {"N": "14"}},
+    )
+    real = stock.reconcile_line
+
+    def read_then_an_order_lands(line: Any, *, actor: str) -> bool:
+        staff_orders.place_inventory_order(
+            {"productId": "493.857.51", "quantity": 3}, actor="user:other@example.com", idempotency_key=None
+        )
+        return real(line, actor=actor)
+
+    monkeypatch.setattr(stock, "reconcile_line", read_then_an_order_lands)
+    first = client.lambda_.invoke("reconcile_stock", _scheduled(client)).payload
+    assert first == {"checked": 1, "repaired": 0}  # the line changed after it was read: left alone
+    monkeypatch.setattr(stock, "reconcile_line", real)
+    second = client.lambda_.invoke("reconcile_stock", _scheduled(client)).payload
+    assert second == {"checked": 1, "repaired": 1}
+    ledger = call(client, "GET", "/products/493.857.51/movements", cognito).data["items"]
+    corrections = [m["onHandDelta"] for m in ledger if m["reason"] == "edited outside the app"]
+    assert corrections == [4]  # exactly the hand edit, once; never the order's units
+    product = call(client, "GET", "/products/493.857.51", cognito).data
+    assert product["stock"][0]["onHand"] == 11 == sum(m["onHandDelta"] for m in ledger)
+    assert client.lambda_.invoke("reconcile_stock", _scheduled(client)).payload == {"checked": 1, "repaired": 0}
+
+
+def test_a_line_without_a_running_total_is_initialised_from_its_ledger(client: Client, cognito: Cognito) -> None:
+    create(client, cognito, quantity=10, threshold=1)
+    call(client, "POST", "/inventory-order", cognito, {"productId": "493.857.51", "quantity": 4})
+    ddb = boto3.client("dynamodb")
+    key = {"product_id": {"S": "493.857.51"}, "warehouse_id": {"S": "main"}}
+    ddb.update_item(TableName=env("STOCK_TABLE"), Key=key, UpdateExpression="REMOVE ledger_on_hand")
+    assert client.lambda_.invoke("reconcile_stock", _scheduled(client)).payload == {"checked": 1, "repaired": 0}
+    item = ddb.get_item(TableName=env("STOCK_TABLE"), Key=key, ConsistentRead=True)["Item"]
+    assert item["ledger_on_hand"] == {"N": "6"} and item["on_hand"] == {"N": "6"}
+    reasons = [m["reason"] for m in call(client, "GET", "/products/493.857.51/movements", cognito).data["items"]]
+    assert "edited outside the app" not in reasons

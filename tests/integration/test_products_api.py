@@ -37,12 +37,12 @@ def test_create_then_list_and_get(client: Client, cognito: Cognito) -> None:
     assert created["stock"] == [{"warehouseId": "main", "onHand": 20, "reserved": 0, "available": 20, "threshold": 5}]
     assert created["lastUpdated"].endswith("Z")
 
-    listed = call(client, "GET", "/products").data
+    listed = call(client, "GET", "/products", cognito).data
     assert [p["productId"] for p in listed["items"]] == ["493.857.51"]
-    assert {"productId", "productName", "quantity", "threshold", "lastUpdated"} <= set(listed["items"][0])
+    assert {"productId", "productName", "quantity", "threshold", "lastUpdated", "stock"} <= set(listed["items"][0])
     assert listed["nextCursor"] is None
-    got = call(client, "GET", "/products/493.857.51")
-    assert got.status_code == 200 and got.data["priceCents"] == 49900
+    got = call(client, "GET", "/products/493.857.51", cognito)
+    assert got.status_code == 200 and got.data["priceCents"] == 49900 and got.data["stock"][0]["onHand"] == 20
 
 
 def test_listing_is_paginated(client: Client, cognito: Cognito) -> None:
@@ -148,12 +148,17 @@ def test_update_rejects_bad_input(client: Client, cognito: Cognito, body: dict[s
 
 
 def test_delete_removes_product_and_stock_but_keeps_the_ledger(client: Client, cognito: Cognito) -> None:
+    from chalicelib.inventory.models import Movement, Stock
+
     create(client, cognito)
     assert call(client, "DELETE", "/products/493.857.51", cognito).status_code == 204
     assert call(client, "GET", "/products/493.857.51").status_code == 404
     assert call(client, "GET", "/products").data["items"] == []
-    ledger = call(client, "GET", "/products/493.857.51/movements", cognito).data["items"]
-    assert [m["reason"] for m in ledger] == ["product deleted", "opening stock"]
+    assert list(Stock.query("493.857.51")) == []
+    # The ledger stays for audit (no longer served: the product is gone, its movements 404).
+    ledger = sorted(Movement.query("493.857.51#main"), key=lambda m: m.movement_id, reverse=True)
+    assert [(m.reason, int(m.on_hand_delta)) for m in ledger] == [("product deleted", -20), ("opening stock", 20)]
+    assert call(client, "GET", "/products/493.857.51/movements", cognito).status_code == 404
 
 
 def test_errors_carry_a_correlation_id(client: Client) -> None:

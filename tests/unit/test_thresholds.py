@@ -22,9 +22,20 @@ def test_crossing(old: tuple[int, int], new: tuple[int, int], fires: bool) -> No
     assert crossed_below(StockLevel(*old), StockLevel(*new)) is fires
 
 
-def test_no_crossing_without_before_or_after() -> None:
-    assert not crossed_below(None, StockLevel(0, 5))
+def test_a_new_line_that_starts_low_alerts_once_and_a_removal_never() -> None:
+    # INSERT (no before): "no line" counts as not low, so a line born below its threshold alerts.
+    assert crossed_below(None, StockLevel(2, 5))
+    assert not crossed_below(None, StockLevel(5, 5))
+    assert not crossed_below(None, StockLevel(0, 0))
+    # REMOVE (no after): never.
     assert not crossed_below(StockLevel(9, 5), None)
+    assert not crossed_below(StockLevel(1, 5), None)
+
+
+def test_an_empty_image_is_no_image() -> None:
+    # Powertools gives a missing OldImage as {} (not None): it must read as "no line".
+    assert level_from_image({}) is None
+    assert level_from_image(None) is None
 
 
 def test_level_trusts_the_lesser_of_available_and_on_hand_minus_reserved() -> None:

@@ -88,9 +88,10 @@ export const api = {
     if (limit) q.set("limit", String(limit));
     if (cursor) q.set("cursor", cursor);
     const qs = q.toString();
-    return request("GET", `/products${qs ? `?${qs}` : ""}`, { signal });
+    // Signed in: admins get the inventory view (stock per warehouse) on the same route.
+    return request("GET", `/products${qs ? `?${qs}` : ""}`, { signal, auth: true });
   },
-  getProduct: (id) => request("GET", `/products/${enc(id)}`),
+  getProduct: (id) => request("GET", `/products/${enc(id)}`, { auth: true }),
   createProduct: (product) => request("POST", "/products", { body: product, auth: true }),
   updateProduct: (id, changes) => request("PATCH", `/products/${enc(id)}`, { body: changes, auth: true }),
   deleteProduct: (id) => request("DELETE", `/products/${enc(id)}`, { auth: true }),

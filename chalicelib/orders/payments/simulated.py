@@ -59,8 +59,8 @@ TRANSIENT_FAILURES = 2  # tok_processingError: failures before success, per idem
 DEFAULT_ANSWER_TIMEOUT = 10.0  # seconds a caller that names no timeout is assumed to wait
 TIMEOUT_OVERSHOOT = 0.25  # how far past the caller's deadline tok_timeout answers
 REFUND_ATTEMPTS = 8  # concurrent refunds of one payment: re-read and try again this often
-_TOKEN_SHAPE = re.compile(r"^tok_[A-Za-z0-9_]{1,64}$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_TOKEN_SHAPE = re.compile(r"tok_[A-Za-z0-9_]{1,64}", re.ASCII)  # fullmatch: `$` passes "\n"
+_CURRENCY = re.compile(r"[A-Z]{3}", re.ASCII)
 
 
 class SimulatedGateway:
@@ -95,7 +95,7 @@ class SimulatedGateway:
 
         _check_key(idempotency_key)
         _check_amount(amount_cents, "amount_cents")
-        if not isinstance(currency, str) or not _CURRENCY.match(currency):
+        if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
             raise ValidationError("currency", "must be an ISO 4217 code in capitals, e.g. USD")
         if not order_id:
             raise ValidationError("order_id", "is required")
@@ -103,7 +103,7 @@ class SimulatedGateway:
         if spec is None:
             # Echo the token only if it looks like one: a card number pasted as a token must
             # never reach a message or a log line.
-            shown = f" {token!r}" if isinstance(token, str) and _TOKEN_SHAPE.match(token) else ""
+            shown = f" {token!r}" if isinstance(token, str) and _TOKEN_SHAPE.fullmatch(token) else ""
             raise UnknownPaymentToken(
                 f"unknown payment token{shown}: pay with a token from the card form (test mode: tok_visa, ...)"
             )
