@@ -72,6 +72,11 @@ def test_the_override_is_derived_from_the_module(packaged: tuple[Path, dict[str,
     assert redrive["extra"] == {"for_each": {}}
     assert all(v == {"count": 0} for k, v in redrive.items() if k != "extra")
     assert doc["resource"]["aws_cloudfront_function"]["folder_index"] == {"publish": False}
+    # A resource moto cannot create is left out, and what referenced it gets a stand-in.
+    assert doc["resource"]["aws_cloudfront_cache_policy"]["catalog"] == {"count": 0}
+    behaviours = doc["resource"]["aws_cloudfront_distribution"]["web"]["ordered_cache_behavior"]
+    assert "aws_cloudfront_cache_policy" not in json.dumps(behaviours)
+    assert len(behaviours) == json.dumps(module_dir.joinpath("web.tf").read_text()).count("ordered_cache_behavior {")
     aliases = [p.get("alias") for p in doc["provider"]["aws"]]
     assert None in aliases and "us_east_1" in aliases
     assert "resource" not in doc or "aws_dynamodb_table" not in doc["resource"]  # protection stays on
