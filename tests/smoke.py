@@ -100,9 +100,15 @@ class Smoke:
         created = self.session.post(api + "products", json=body, headers=headers, timeout=TIMEOUT)
         _expect(created.status_code == 201, f"POST /products answered {created.status_code}: {created.text[:300]}")
         try:
+            # Read back as a visitor sees it (the public view names the stock `available`; the
+            # admin view `quantity`): the product is live on the site, not only in the table.
             read = self.session.get(api + f"products/{product_id}", timeout=TIMEOUT)
             _expect(read.status_code == 200, f"GET /products/{product_id} answered {read.status_code}")
-            _expect(read.json().get("quantity") == 3, f"read back {read.text[:300]}")
+            seen = read.json()
+            _expect(
+                seen.get("productName") == "Smoke test" and 3 in (seen.get("available"), seen.get("quantity")),
+                f"read back {read.text[:300]}",
+            )
         finally:
             deleted = self.session.delete(api + f"products/{product_id}", headers=headers, timeout=TIMEOUT)
         _expect(deleted.status_code == 204, f"DELETE /products/{product_id} answered {deleted.status_code}")
