@@ -317,8 +317,9 @@ def override(module_dir: Path, *, for_destroy: bool = False) -> dict[str, Any]:
     - aws_cloudfront_function: moto creates functions but has no PublishFunction: created
       unpublished (the distribution still associates the function's ARN).
     - lifecycle.ignore_changes on what moto does not store (EMULATOR_DRIFT).
-    - for the destroy only: deletion protection off on every table and user pool, the step an
-      operator takes on purpose before destroying an environment (docs/DEPLOY.md).
+    - for the destroy only: deletion protection off on every table and user pool, and
+      force_destroy on every bucket (versioned buckets keep old versions), the steps an operator
+      takes on purpose before destroying an environment (docs/DEPLOY.md).
     """
     from tests.infra.tfmodule import load_module
 
@@ -335,6 +336,9 @@ def override(module_dir: Path, *, for_destroy: bool = False) -> dict[str, Any]:
             }
         if for_destroy and rtype == "aws_dynamodb_table":
             resources.setdefault(rtype, {}).setdefault(name, {})["deletion_protection_enabled"] = False
+        if for_destroy and rtype == "aws_s3_bucket":
+            # A versioned bucket keeps old versions after its objects are destroyed: emptied first.
+            resources.setdefault(rtype, {}).setdefault(name, {})["force_destroy"] = True
         if for_destroy and rtype == "aws_cognito_user_pool":
             resources.setdefault(rtype, {}).setdefault(name, {})["deletion_protection"] = "INACTIVE"
     fake = {

@@ -116,6 +116,17 @@ def grants_of_call(service: str, operation: str, params: dict[str, Any], names: 
     return {(action, "*") for action in actions}
 
 
+@contextmanager
+def acting_as(function: str) -> Iterator[None]:
+    """Attribute the calls inside to another function: for a test that forces an interleaving by
+    running, say, an API order inside the reconcile handler, the order's calls are the API's."""
+    token = current_function.set(function)
+    try:
+        yield
+    finally:
+        current_function.reset(token)
+
+
 class Recorder:
     """Records the grants each function's calls need while `recording()` is active."""
 
