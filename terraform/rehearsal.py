@@ -317,9 +317,8 @@ def override(module_dir: Path, *, for_destroy: bool = False) -> dict[str, Any]:
     - aws_cloudfront_function: moto creates functions but has no PublishFunction: created
       unpublished (the distribution still associates the function's ARN).
     - lifecycle.ignore_changes on what moto does not store (EMULATOR_DRIFT).
-    - for the destroy only: deletion protection off on every table and user pool, and
-      force_destroy on every bucket (versioned buckets keep old versions), the steps an operator
-      takes on purpose before destroying an environment (docs/DEPLOY.md).
+    - for the destroy only: deletion protection off on every table and user pool, the step an
+      operator takes on purpose before destroying an environment (docs/DEPLOY.md).
     """
     from tests.infra.tfmodule import load_module
 
@@ -336,9 +335,6 @@ def override(module_dir: Path, *, for_destroy: bool = False) -> dict[str, Any]:
             }
         if for_destroy and rtype == "aws_dynamodb_table":
             resources.setdefault(rtype, {}).setdefault(name, {})["deletion_protection_enabled"] = False
-        if for_destroy and rtype == "aws_s3_bucket":
-            # A versioned bucket keeps old versions after its objects are destroyed: emptied first.
-            resources.setdefault(rtype, {}).setdefault(name, {})["force_destroy"] = True
         if for_destroy and rtype == "aws_cognito_user_pool":
             resources.setdefault(rtype, {}).setdefault(name, {})["deletion_protection"] = "INACTIVE"
     fake = {
@@ -493,7 +489,15 @@ def rehearse(
         _write_override(tf.module_dir, for_destroy=True)
         fresh = ("-auto-approve", "-input=false", "-no-color", "-refresh=false", f"-parallelism={parallelism}")
         tf.run("apply", *fresh)
-        tf.run("destroy", *fresh)
+        try:
+            tf.run("destroy", *fresh)
+        except RuntimeError as failed:
+            if "BucketNotEmpty" not in str(failed):
+                raise
+            # A versioned bucket keeps old versions of the files Terraform deleted: an operator
+            # empties it (every version) and destroys again.
+            _empty_buckets(tf.env["AWS_ENDPOINT_URL"])
+            tf.run("destroy", *fresh)
         left = tf.run("state", "list").stdout.split()
         result.seconds["destroy"] = time.monotonic() - step
         if left:
@@ -549,6 +553,23 @@ def physical_names(
                             found.add((resource["type"], value))
             names[prefix] = found
     return names
+
+
+def _empty_buckets(endpoint: str) -> None:
+    """Delete every object version and delete marker of every bucket in the emulator."""
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="rehearsal",
+        aws_secret_access_key="rehearsal",
+    )
+    for bucket in s3.list_buckets().get("Buckets", []):
+        listing = s3.list_object_versions(Bucket=bucket["Name"])
+        for entry in [*listing.get("Versions", []), *listing.get("DeleteMarkers", [])]:
+            s3.delete_object(Bucket=bucket["Name"], Key=entry["Key"], VersionId=entry["VersionId"])
 
 
 def _environment(endpoint: str, work: Path) -> dict[str, str]:
