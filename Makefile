@@ -18,6 +18,7 @@ help:
 	@echo "make smoke URL=https://...   check a deployed site (or SMOKE_* settings: see docs/DEPLOY.md)"
 	@echo "make lock     re-lock requirements*.txt (with hashes) from requirements*.in"
 	@echo "make fire HANDLER=reconcile_stock   run a scheduled handler now against the running devstack"
+	@echo "make redrive QUEUE=alert_emails     move a queue's dead-lettered messages back to it (running devstack)"
 
 # The venv is installed from the lock (hashes checked, exact versions): what the tests run is what
 # `make package` puts into the Lambda layer (requirements.txt, which requirements-dev.txt holds to).
@@ -46,6 +47,11 @@ provision: $(STAMP)
 fire: $(STAMP)
 	@test -n "$(HANDLER)" || { echo "usage: make fire HANDLER=<scheduled handler name>"; exit 2; }
 	$(PY) -m devstack fire $(HANDLER)
+
+.PHONY: redrive
+redrive: $(STAMP)
+	@test -n "$(QUEUE)" || { echo "usage: make redrive QUEUE=<queue key, e.g. alert_emails>"; exit 2; }
+	$(PY) -m devstack redrive $(QUEUE)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -13,7 +13,12 @@
    PATCHes of one product through the devstack.
 
 Run one with `python -m bench cold|requests|throughput|report|documents|catalog|reconcile|patches`.
-Figures are printed and saved to `bench/results/latest.json` (git-ignored).
+Figures are printed and saved to `bench/results/latest.json` (git-ignored), with the conditions of
+the run (CPU cores, load average, Python) beside them.
+
+Each benchmark runs in a fresh interpreter of its own: one that sets up moto in-process, imports
+the app or sets AWS variables cannot leak clients, cached settings or an environment into the
+next (the throughput run once sent PynamoDB to the real AWS endpoint after the in-process count).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -141,6 +147,7 @@ def throughput(clients: int = 16, total: int = 1600, max_seconds: float = 60.0) 
     from devstack.provision import sign_in
     from devstack.stack import Stack
 
+    load_at_start = round(os.getloadavg()[0], 2)  # other work on the machine shows up here
     log = open(os.devnull, "wb")  # noqa: SIM115  # chalice local's request log
     with Stack(
         Ports.free(), state_dir=PROJECT / ".devstack" / f"bench-{uuid.uuid4().hex[:6]}", demo=False, api_log=log
@@ -196,6 +203,9 @@ def throughput(clients: int = 16, total: int = 1600, max_seconds: float = 60.0) 
     ok = statuses.get(201, 0)
     return {
         "clients": clients,
+        "orders_requested": total,
+        "cpu_cores": os.cpu_count(),
+        "load_average_1m_at_start": load_at_start,
         "requests": len(latencies),
         "statuses": statuses,
         "seconds": round(elapsed, 2),
@@ -244,19 +254,69 @@ BENCHMARKS = {
 }
 
 
+def conditions() -> dict[str, Any]:
+    """What the figures depend on besides the code."""
+    return {
+        "cpu_cores": os.cpu_count(),
+        "load_average_1m_5m_15m": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+        "machine": f"{platform.system()} {platform.machine()}",
+    }
+
+
+_RESULT_MARK = "BENCH-RESULT "
+
+
+def child(benchmarks: dict[str, Any], name: str) -> int:
+    """In the fresh interpreter: run one benchmark, hand its figures to the parent."""
+    print(_RESULT_MARK + json.dumps(benchmarks[name](), default=str), flush=True)
+    return 0
+
+
+def run_isolated(name: str, module: str = "bench") -> dict[str, Any]:
+    """One benchmark in a fresh interpreter; its figures, or {"error": ...} if it failed."""
+    process = subprocess.run(
+        [sys.executable, "-m", module, "--child", name],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    for line in reversed(process.stdout.splitlines()):
+        if line.startswith(_RESULT_MARK):
+            return dict(json.loads(line[len(_RESULT_MARK) :]))
+    tail = (process.stderr or process.stdout).strip().splitlines()[-15:]
+    return {"error": f"exit status {process.returncode}", "output": tail}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", choices=[*BENCHMARKS, []], help="benchmarks to run (default: all)")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)  # one benchmark, JSON out
     args = parser.parse_args()
-    results: dict[str, Any] = {}
+    if args.child:
+        (name,) = args.names
+        return child(BENCHMARKS, name)
+    results: dict[str, Any] = {"conditions": conditions()}
+    print("== conditions", flush=True)
+    for key, value in results["conditions"].items():
+        print(f"   {key:<38} {value}", flush=True)
+    failed = []
     for name in args.names or list(BENCHMARKS):
         print(f"== {name}", flush=True)
-        results[name] = BENCHMARKS[name]()
+        results[name] = run_isolated(name)
+        if "error" in results[name]:
+            failed.append(name)
         for key, value in results[name].items():
-            print(f"   {key:<38} {value}", flush=True)
+            if isinstance(value, list) and key == "output":
+                print(f"   {key}:", *value, sep="\n      ", flush=True)
+            else:
+                print(f"   {key:<38} {value}", flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
-    return 0
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2, default=str))
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""`python -m devstack run | provision | fire NAME` (see `make run`, `make provision`, `make fire`)."""
+"""`python -m devstack run | provision | fire NAME | redrive QUEUE` (see `make run`, `make provision`,
+`make fire`, `make redrive`)."""
 
 from __future__ import annotations
 
@@ -88,6 +89,35 @@ def fire(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def aws_url(state_dir: Path) -> str:
+    """The running devstack's emulator: from its stack.json, else the port in the environment."""
+    ready = state_dir / "stack.json"
+    if ready.exists():
+        return str(json.loads(ready.read_text())["aws_url"])
+    return f"http://127.0.0.1:{env.Ports.from_env().aws}"
+
+
+def redrive(args: argparse.Namespace) -> int:
+    """Move a queue's dead-lettered messages back to it (the running devstack's emulator)."""
+    env.apply_environment(env.stage_environment())
+    from devstack.redrive import queue_name
+    from devstack.redrive import redrive as move
+
+    endpoint = args.endpoint or aws_url(args.state_dir)
+    try:
+        name = queue_name(args.queue)
+    except KeyError as exc:
+        print(exc.args[0], file=sys.stderr)
+        return 2
+    try:
+        moved = move(endpoint, name, limit=args.limit)
+    except Exception as exc:  # the emulator is not running, or the queue does not exist there
+        print(f"cannot redrive {name} at {endpoint}: {exc}; is `make run` running?", file=sys.stderr)
+        return 2
+    print(json.dumps(moved.as_dict(), indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="store_true")
@@ -108,6 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     fire_parser.add_argument("handler")
     fire_parser.add_argument("--web-url", help="the devstack's web site (default: from .devstack/stack.json)")
     fire_parser.set_defaults(func=fire)
+    redrive_parser = commands.add_parser("redrive", parents=[common], help="move a queue's DLQ messages back to it")
+    redrive_parser.add_argument("queue", help="queue key (resources.QUEUES) or name")
+    redrive_parser.add_argument("--limit", type=int, help="move at most this many")
+    redrive_parser.add_argument("--endpoint", help="the emulator (default: from .devstack/stack.json)")
+    redrive_parser.set_defaults(func=redrive)
     args = parser.parse_args(argv)
     _logging(args.verbose)
     return int(args.func(args))

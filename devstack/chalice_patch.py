@@ -15,6 +15,9 @@ devstack's `chalice local` (devstack/chalice_local.py) and the test client fixtu
    so `chalice local`'s 403 that echoes the Authorization header is never reached.
 4. Any HTTP method reaches the app (which answers 405 in its own shape for a method a path does
    not take), where `http.server` would answer TRACE or an unknown method with an HTML 501.
+5. The local stage's `SITE_ORIGIN` and `CORS_ALLOW_ORIGIN` follow the site's port
+   (`STOCKROOM_WEB_PORT`, `devstack.env.port_overrides`): `chalice local` copies the stage's
+   variables from config.json (port 8080) over the process environment.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ def patch_chalice_local() -> None:
     patch_local_authorizer()
     patch_route_matching()
     patch_any_method()
+    patch_stage_environment()
 
 
 def patch_any_method() -> None:
@@ -121,3 +125,28 @@ def patch_route_matching() -> None:
 
     match._stockroom_patched = True  # type: ignore[attr-defined]
     local.RouteMatcher.match_route = match  # type: ignore[method-assign]
+
+
+def patch_stage_environment() -> None:
+    """The stage's loopback origins follow the site's port (`devstack.env.port_overrides`).
+
+    `chalice local` copies the stage's variables from config.json over the process environment
+    before importing app.py, so the devstack cannot set them from outside; this corrects them as
+    they are copied.
+    """
+    from chalice.cli.factory import CLIFactory
+
+    from devstack.env import Ports, port_overrides
+
+    original = CLIFactory.load_chalice_app
+    if getattr(original, "_stockroom_patched", False):
+        return
+
+    def load_chalice_app(self: Any, environment_variables: Any = None, validate_feature_flags: Any = True) -> Any:
+        if environment_variables is not None:
+            environment_variables = dict(environment_variables)
+            environment_variables.update(port_overrides(environment_variables, Ports.from_env()))
+        return original(self, environment_variables, validate_feature_flags)
+
+    load_chalice_app._stockroom_patched = True  # type: ignore[attr-defined]
+    CLIFactory.load_chalice_app = load_chalice_app  # type: ignore[method-assign]

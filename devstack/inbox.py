@@ -149,12 +149,21 @@ class Inbox:
                         )
 
     def _take(self, key: tuple[str, ...], items: list[Any], convert: Any) -> None:
+        """Take what `items` (a list moto appends to, from other threads) gained since last time.
+
+        Invariant: `_seen[key]` counts exactly the items converted. The slice is one atomic copy;
+        whatever is appended while it is converted is taken next time (counting `len(items)`
+        afterwards would skip it forever).
+        """
         start = self._seen.get(key, 0)
-        for item in list(items[start:]):
+        if start > len(items):  # the emulator's backends were reset: a new list
+            start = 0
+        new = items[start:]
+        for item in new:
             entry: Entry = convert(item)
             self._entries.append(entry)
             self._write(entry)
-        self._seen[key] = len(items)
+        self._seen[key] = start + len(new)
 
     def _next(self, kind: str, subject: str) -> Entry:
         now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")

@@ -1,6 +1,8 @@
-"""The event runtime: drives the app's stream, SQS and schedule handlers as Lambda would.
+"""The event runtime: drives the app's stream, SQS and schedule handlers as Lambda would, and
+invokes its `@app.lambda_function`s on demand (Step Functions tasks, `devstack.stepfunctions`).
 
-Handlers are discovered from the Chalice app object (`app.event_sources`), never listed here.
+Handlers are discovered from the Chalice app object (`app.event_sources`,
+`app.pure_lambda_functions`), never listed here.
 Event sources name resources by Terraform reference (`${aws_dynamodb_table.stock.stream_arn}`);
 a `Resolver` maps them to what the emulator holds. Each source gets a thread that polls (streams,
 queues) or sleeps until the next fire time (schedules), builds Lambda-shaped events and calls
@@ -13,7 +15,8 @@ Semantics kept from Lambda:
 - SQS: messages deleted only on success (or all but the reported `batchItemFailures`); the rest
   become visible again after the visibility timeout, and the queue's redrive policy moves them to
   the DLQ after maxReceiveCount receives (moto implements the redrive on receive);
-- schedules: `rate(...)` and `cron(...)` expressions, events shaped as EventBridge sends them.
+- schedules: `rate(...)` and `cron(...)` expressions, events shaped as EventBridge sends them;
+- functions: an exception is reported as Lambda reports it (`errorType` is its class name).
 """
 
 from __future__ import annotations
@@ -44,15 +47,28 @@ _TABLE_STREAM_REF = re.compile(r"^\$\{aws_dynamodb_table\.(\w+)\.stream_arn\}$")
 _QUEUE_ARN_REF = re.compile(r"^\$\{aws_sqs_queue\.(\w+)\.arn\}$")
 
 
+_session: boto3.session.Session | None = None
+_session_lock = threading.Lock()
+
+
 def aws_client(service: str, endpoint: str | None) -> Any:
-    """A client for the emulator, independent of this process's environment."""
-    return boto3.session.Session().client(  # type: ignore[call-overload]
-        service,
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    """A client for the emulator, independent of this process's environment.
+
+    One shared session: a fresh one per client reloads botocore's endpoint and service data
+    (~0.3 s a client). Sessions are not thread-safe, so clients are made under a lock; the
+    clients themselves are.
+    """
+    global _session
+    with _session_lock:
+        if _session is None:
+            _session = boto3.session.Session()
+        return _session.client(  # type: ignore[call-overload]
+            service,
+            endpoint_url=endpoint,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
 
 # --- resolving Terraform references ------------------------------------------------------------
@@ -118,11 +134,19 @@ class ScheduleSource:
     rule_arn: str
 
 
-Source = StreamSource | QueueSource | ScheduleSource
+@dataclass(frozen=True)
+class FunctionSource:
+    """An `@app.lambda_function`: invoked, not polled (Step Functions tasks, see stepfunctions.py)."""
+
+    name: str
+
+
+Source = StreamSource | QueueSource | ScheduleSource | FunctionSource
 
 
 def discover(app: Chalice, resolver: Resolver, stage: str = "local") -> list[Source]:
-    """Every stream, SQS and schedule handler registered on the app, resolved to local resources."""
+    """Every stream, SQS and schedule handler and every `@app.lambda_function` registered on the
+    app, resolved to local resources."""
     sources: list[Source] = []
     for config in app.event_sources:
         if isinstance(config, DynamoDBEventConfig):
@@ -141,6 +165,7 @@ def discover(app: Chalice, resolver: Resolver, stage: str = "local") -> list[Sou
             sources.append(ScheduleSource(config.name, text, rule))
         else:
             log.warning("event source %s (%s) is not emulated", config.name, type(config).__name__)
+    sources.extend(FunctionSource(function.name) for function in app.pure_lambda_functions)
     return sources
 
 
@@ -372,6 +397,8 @@ class Invocation:
     result: Any = None
     error: str | None = None
     at: float = field(default_factory=time.time)
+    error_type: str | None = None  # the exception's class name, as Lambda reports `errorType`
+    error_message: str | None = None
 
 
 class EventRuntime:
@@ -398,12 +425,14 @@ class EventRuntime:
         self.invocations: list[Invocation] = []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        # Set per source once it polls from its starting position (LATEST: what exists now).
+        self._ready: dict[str, threading.Event] = {s.name: threading.Event() for s in sources}
 
     # invoking ---------------------------------------------------------------------------------
 
-    def invoke(self, name: str, event: dict[str, Any], records: int = 0) -> Invocation:
+    def invoke(self, name: str, event: Any, records: int = 0, timeout_seconds: int = 60) -> Invocation:
         """Call a handler as Lambda would; never raises (the outcome is in the Invocation)."""
-        context = LambdaContext(f"{self.app.app_name}-{self.stage}-{name}")
+        context = LambdaContext(f"{self.app.app_name}-{self.stage}-{name}", timeout_seconds)
         started = time.monotonic()
         try:
             result = self.app.handler_map[name](event, context)
@@ -411,7 +440,15 @@ class EventRuntime:
             log.info("%s: %d record(s) handled in %.0f ms", name, records, (time.monotonic() - started) * 1000)
         except Exception as exc:
             log.error("%s failed (%s): %s", name, context.aws_request_id, "".join(traceback.format_exception(exc)))
-            invocation = Invocation(name, context.aws_request_id, records, False, error=f"{type(exc).__name__}: {exc}")
+            invocation = Invocation(
+                name,
+                context.aws_request_id,
+                records,
+                False,
+                error=f"{type(exc).__name__}: {exc}",
+                error_type=type(exc).__name__,
+                error_message=str(exc),
+            )
         self.invocations.append(invocation)
         del self.invocations[:-1000]
         return invocation
@@ -434,12 +471,22 @@ class EventRuntime:
             ScheduleSource: self._schedule_loop,
         }
         for source in self.sources:
+            if isinstance(source, FunctionSource):
+                self._ready[source.name].set()  # nothing to poll: invoked on demand
+                continue
             thread = threading.Thread(
                 target=self._guard, args=(loops[type(source)], source), name=source.name, daemon=True
             )
             thread.start()
             self._threads.append(thread)
         return self
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        """Wait until every source polls (a LATEST stream has fixed its starting position)."""
+        deadline = time.monotonic() + timeout
+        for name, ready in self._ready.items():
+            if not ready.wait(max(0.0, deadline - time.monotonic())):
+                raise TimeoutError(f"event source {name} not polling after {timeout:.0f}s")
 
     def stop(self) -> None:
         self._stop.set()
@@ -480,6 +527,7 @@ class EventRuntime:
                         )
                         buffers[shard["ShardId"]] = []
                 last_describe = time.monotonic()
+                self._ready[source.name].set()
             busy = False
             for shard_id, position in list(positions.items()):
                 buffer = buffers[shard_id]
@@ -556,6 +604,7 @@ class EventRuntime:
 
     def _queue_loop(self, source: QueueSource) -> None:
         sqs = aws_client("sqs", self.endpoint)
+        self._ready[source.name].set()
         while not self._stop.is_set():
             messages = sqs.receive_message(
                 QueueUrl=source.queue_url,
@@ -586,6 +635,7 @@ class EventRuntime:
     # schedules --------------------------------------------------------------------------------
 
     def _schedule_loop(self, source: ScheduleSource) -> None:
+        self._ready[source.name].set()
         try:
             due = next_fire(source.expression, dt.datetime.now(dt.UTC))
         except ValueError as exc:
@@ -611,8 +661,10 @@ def describe(sources: list[Source]) -> list[str]:
             )
         elif isinstance(s, QueueSource):
             lines.append(f"{s.name:<22} queue  {s.queue_url.rsplit('/', 1)[-1]} (batch {s.batch_size})")
-        else:
+        elif isinstance(s, ScheduleSource):
             lines.append(f"{s.name:<22} schedule {s.expression}")
+        else:
+            lines.append(f"{s.name:<22} function (Step Functions tasks)")
     return lines
 
 

@@ -26,6 +26,7 @@ from devstack.emulator import Emulator
 from devstack.env import PROJECT_DIR, REGION, Ports
 from devstack.inbox import Inbox
 from devstack.runtime import EventRuntime, Resolver, describe, discover
+from devstack.stepfunctions import LambdaDispatcher
 from devstack.web import Site, WebServer, config_js
 
 log = logging.getLogger("devstack")
@@ -47,6 +48,8 @@ class StackInfo:
     users: list[dict[str, Any]] = field(default_factory=list)
     handlers: list[str] = field(default_factory=list)
     pid: int = field(default_factory=os.getpid)
+    startup_seconds: float = 0.0
+    startup_phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def inbox_url(self) -> str:
@@ -105,15 +108,27 @@ class Stack:
             raise
 
     def _start(self) -> StackInfo:
+        started = time.monotonic()
+        phases: dict[str, float] = {}
+
+        def phase(name: str, since: list[float] = [started]) -> None:  # noqa: B006  (the clock, shared)
+            now = time.monotonic()
+            phases[name] = round(now - since[0], 2)
+            since[0] = now
+
         self.state_dir.mkdir(parents=True, exist_ok=True)
         (self.state_dir / "stack.json").unlink(missing_ok=True)
         self.emulator.start()
+        phase("emulator")
         endpoint = self.emulator.url
-        env.apply_environment(env.stage_environment() | env.aws_environment(endpoint))
+        env.apply_environment(
+            env.stage_environment(ports=self.ports) | env.aws_environment(endpoint) | env.port_environment(self.ports)
+        )
 
         from devstack.provision import app_environment, local_names, provision
 
         provisioned = provision(endpoint)
+        phase("provisioning")
         env.apply_environment(app_environment(endpoint, provisioned))
         from chalicelib.core.config import reset_settings
 
@@ -129,18 +144,27 @@ class Stack:
         tables, queues, _ = local_names()
         sources = discover(app, Resolver(endpoint, tables, queues), stage=env.STAGE)
         self.runtime = EventRuntime(app, sources, endpoint, stage=env.STAGE).start()
+        from chalicelib.core.resources import STATE_MACHINES
+
+        if STATE_MACHINES:  # Step Functions' Lambda tasks -> the app's functions, in this process
+            LambdaDispatcher(self.runtime).install()
+        phase("event runtime")
 
         config = config_js(REGION, provisioned.user_pool_id, provisioned.client_id)
         if self.write_config:
             (PROJECT_DIR / "web" / "config.js").write_text(config)
-        site = Site(PROJECT_DIR / "web", self.ports.api, self.emulator.port, config, self.inbox, self.fire)
+        site = Site(
+            PROJECT_DIR / "web", self.ports.api, self.emulator.port, config, self.inbox, self.fire, self.ports.web
+        )
         self.web = WebServer(site, port=self.ports.web).start()
 
         wait_http(f"{api_url}/health", 90, alive=lambda: self.api is not None and self.api.poll() is None)
+        phase("API (waiting for chalice local)")
         if self.demo:
             from devstack import demo
 
             demo.seed()
+            phase("demo data")
         self.info = StackInfo(
             web_url=self.web.url,
             api_url=api_url,
@@ -153,6 +177,9 @@ class Stack:
         )
         if self.autoreload:
             threading.Thread(target=self._watch, name="reloader", daemon=True).start()
+        self.info.startup_seconds = round(time.monotonic() - started, 2)
+        self.info.startup_phases = phases
+        log.info("up in %.1f s (%s)", self.info.startup_seconds, ", ".join(f"{k} {v} s" for k, v in phases.items()))
         ready = self.state_dir / "stack.json"
         ready.with_suffix(".tmp").write_text(json.dumps(self.info.__dict__, indent=2))
         ready.with_suffix(".tmp").replace(ready)  # atomically: its appearance means "ready"
@@ -271,6 +298,9 @@ def banner(info: StackInfo) -> str:
         for u in info.users
     )
     handlers = "\n".join(f"    {line}" for line in info.handlers)
+    scale = env.sqs_visibility_scale()
+    if scale != 1:
+        handlers += f"\n    (SQS visibility timeouts x {scale:g}: {env.SQS_VISIBILITY_SCALE})"
     return f"""
   Stockroom devstack is up
   ------------------------

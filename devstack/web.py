@@ -3,9 +3,17 @@
 - `/` static files from `web/`, plus a generated `/config.js`;
 - `/api/*` forwarded to the API with `/api` stripped (same origin, as CloudFront does);
 - `/_aws/cognito-idp/` forwarded to the emulator, so the browser signs in as it would at
-  `https://cognito-idp.<region>.amazonaws.com/`;
+  `https://cognito-idp.<region>.amazonaws.com/`: only the browser's own Cognito actions (those
+  real Cognito serves without AWS credentials, `BROWSER_COGNITO_ACTIONS`), others refused with 400;
 - `/_inbox` (HTML), `/_inbox.json` and `/_inbox/<id>...`: what SES and SNS sent;
-- `POST /_devstack/fire/<handler>`: fire a scheduled handler now (`make fire`).
+- `POST /_devstack/fire/<handler>`: fire a scheduled handler now (`make fire`);
+- `GET|PUT /_devstack/transaction-conflicts` `{"windowMs": n}`: DynamoDB's TransactionConflict,
+  emulated (see `devstack.moto_patches`); 0 switches it off.
+
+It is reachable only as itself: every request whose `Host` is not the site's own loopback
+address (`127.0.0.1:<port>` or `localhost:<port>`) is refused with 403, so a page on another
+site that rebinds its DNS name to 127.0.0.1 can neither read the inbox nor drive the proxies.
+Static folders serve files only, never a listing; slow clients are timed out.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import html
 import http.client
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -25,9 +34,31 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from devstack.emulator import COGNITO_AUTHORIZATION
+from devstack.env import CLIENT_TIMEOUT_SECONDS, loopback_hosts
 from devstack.inbox import Entry, Inbox
 
 log = logging.getLogger("devstack.web")
+
+# Cognito's unsigned ("public") API: what a browser client calls with no AWS credentials, each
+# authorized by the client id, a session or the user's own access token. Everything else
+# (AdminAddUserToGroup, ListUsers, ...) needs IAM credentials in AWS; through the proxy it would
+# run with the emulator's, so it is refused.
+BROWSER_COGNITO_ACTIONS = frozenset(
+    {
+        "InitiateAuth",
+        "RespondToAuthChallenge",
+        "SignUp",
+        "ConfirmSignUp",
+        "ResendConfirmationCode",
+        "ForgotPassword",
+        "ConfirmForgotPassword",
+        "GetUser",
+        "ChangePassword",
+        "GlobalSignOut",
+        "RevokeToken",
+    }
+)
+_COGNITO_TARGET_PREFIX = "AWSCognitoIdentityProviderService."
 
 _HOP_BY_HOP = {
     "connection",
@@ -66,10 +97,12 @@ class Site:
         config: str,
         inbox: Inbox,
         fire: Callable[[str], dict[str, Any]],
+        web_port: int = 8080,
     ) -> None:
         self.web_dir = web_dir
         self.api_port = api_port
         self.aws_port = aws_port
+        self.web_port = web_port  # the site's own port: requests must name it in `Host`
         self.config = config
         self.inbox = inbox
         self.fire = fire
@@ -77,10 +110,12 @@ class Site:
 
 class Handler(SimpleHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    timeout = CLIENT_TIMEOUT_SECONDS  # socket timeout: a stalled client frees its thread
     site: Site
 
     def __init__(self, *args: Any, site: Site, **kwargs: Any) -> None:
         self.site = site
+        self.host_ok = loopback_hosts(site.web_port)
         super().__init__(*args, directory=str(site.web_dir), **kwargs)
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -93,12 +128,14 @@ class Handler(SimpleHTTPRequestHandler):
     # routing ----------------------------------------------------------------------------------
 
     def _route(self) -> bool:
+        """Answer the request unless it is a static file; True when answered."""
         path = urlsplit(self.path).path
-        if path == "/api" or path.startswith("/api/"):
+        if not self.host_ok(self.headers.get("Host")):
+            self._refuse_host()
+        elif path == "/api" or path.startswith("/api/"):
             self._proxy(self.site.api_port, self.path[len("/api") :] or "/", {})
         elif path.startswith("/_aws/cognito-idp"):
-            extra = {} if self.headers.get("Authorization") else {"Authorization": COGNITO_AUTHORIZATION}
-            self._proxy(self.site.aws_port, "/", extra)
+            self._cognito()
         elif path == "/config.js" and self.command in ("GET", "HEAD"):
             self._send(200, "application/javascript; charset=utf-8", self.site.config.encode())
         elif path == "/_inbox.json" and self.command == "GET":
@@ -108,9 +145,15 @@ class Handler(SimpleHTTPRequestHandler):
             self._inbox(path)
         elif path.startswith("/_devstack/fire/") and self.command == "POST":
             self._fire(path.rsplit("/", 1)[-1])
+        elif path == "/_devstack/transaction-conflicts" and self.command in ("GET", "PUT"):
+            self._transaction_conflicts()
         else:
             return False
         return True
+
+    def list_directory(self, path: str | os.PathLike[str]) -> None:
+        """Files only: a folder without an index.html is not found (never a listing)."""
+        self.send_error(404, "File not found")
 
     def do_GET(self) -> None:
         if not self._route():
@@ -142,9 +185,36 @@ class Handler(SimpleHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def _refuse_host(self) -> None:
+        self._body()  # keep the connection's framing intact
+        message = {
+            "error": "ForbiddenHost",
+            "message": f"Host {self.headers.get('Host')!r} is not this devstack's site "
+            f"(http://127.0.0.1:{self.site.web_port}); requests for other names are refused",
+        }
+        self._send(403, "application/json", json.dumps(message).encode())
+
+    def _cognito(self) -> None:
+        """Forward a browser's Cognito call, if it is one a browser may make (see module doc)."""
+        target = self.headers.get("X-Amz-Target") or ""
+        action = target[len(_COGNITO_TARGET_PREFIX) :] if target.startswith(_COGNITO_TARGET_PREFIX) else ""
+        if self.command != "POST" or action not in BROWSER_COGNITO_ACTIONS:
+            self._body()
+            message = {
+                "__type": "InvalidParameterException",
+                "message": f"X-Amz-Target {target!r} is not forwarded: this proxy serves a browser's own "
+                f"Cognito calls only ({', '.join(sorted(BROWSER_COGNITO_ACTIONS))}), with POST",
+            }
+            self._send(400, "application/x-amz-json-1.1", json.dumps(message).encode())
+            return
+        # Our own Authorization (never the caller's) only routes the request to cognito-idp in the
+        # emulator; the actions above ignore credentials, as they do in AWS.
+        self._proxy(self.site.aws_port, "/", {"Authorization": COGNITO_AUTHORIZATION})
+
     def _proxy(self, port: int, path: str, extra_headers: dict[str, str]) -> None:
         body = self._body()
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+        replaced = {name.lower() for name in extra_headers} | _HOP_BY_HOP
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in replaced}
         headers.update(extra_headers)
         headers["Host"] = f"127.0.0.1:{port}"
         deadline = time.monotonic() + 5
@@ -174,6 +244,26 @@ class Handler(SimpleHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
+
+    def _transaction_conflicts(self) -> None:
+        """GET: the emulation's state; PUT `{"windowMs": n}`: switch it (0: off) and reset its count."""
+        from devstack.moto_patches import CONFLICTS
+
+        if self.command == "PUT":
+            try:
+                window = json.loads(self._body() or b"null")["windowMs"]
+                if isinstance(window, bool) or not isinstance(window, int | float):
+                    raise TypeError
+                CONFLICTS.configure(float(window))
+            except (ValueError, KeyError, TypeError):
+                message = {
+                    "error": "ValidationError",
+                    "field": "windowMs",
+                    "message": "windowMs: expected a number of milliseconds between 0 (off) and 10000",
+                }
+                self._send(400, "application/json", json.dumps(message).encode())
+                return
+        self._send(200, "application/json", json.dumps(CONFLICTS.describe()).encode())
 
     def _fire(self, name: str) -> None:
         try:
@@ -300,6 +390,7 @@ class WebServer:
     def start(self) -> WebServer:
         self._server = _Server((self.host, self.port), partial(Handler, site=self.site))
         self.port = int(self._server.server_address[1])
+        self.site.web_port = self.port  # port 0 picked a free one: that is the site's address now
         self._thread = threading.Thread(target=self._server.serve_forever, name="web", daemon=True)
         self._thread.start()
         return self

@@ -1,8 +1,9 @@
-"""The one definition of every queue, topic and table the app uses.
+"""The one definition of every queue, topic, state machine, event bus and table the app uses.
 
-Tables are defined by their PynamoDB models (`chalicelib.tables`); queues, topics and buckets here. From
-these the app builds its event-source decorators, the devstack provisions the emulator, and the
-Terraform checks verify `terraform/` declares the same things under the same keys.
+Tables are defined by their PynamoDB models (`chalicelib.tables`); queues, topics, buckets, state
+machines and event buses here. From these the app builds its event-source decorators, the devstack
+provisions the emulator, and the Terraform checks verify `terraform/` declares the same things under
+the same keys.
 
 A resource's *key* is its Terraform resource name (`aws_sqs_queue.<key>`), and `env` is the
 environment variable through which the Lambdas learn its physical name, URL or ARN. Event sources
@@ -13,7 +14,9 @@ provisioned. No AWS imports here: app.py imports this module at cold start.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,50 @@ class Queue:
     @property
     def visibility_timeout(self) -> int:
         return 6 * self.consumer_timeout
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    """A Step Functions state machine: one ASL document, the single source for Terraform
+    (`aws_sfn_state_machine.<key>`, `definition = templatefile(<asl_path>, {...})`) and the devstack.
+
+    Task `Resource`s (and `FunctionName` parameters) name the app's `@app.lambda_function`s as
+    `${<function name>}`, Terraform's templatefile syntax: Terraform passes each function's ARN
+    (`<name> = aws_lambda_function.<name>.arn`), the devstack the local one. ASL's own `$.` and
+    `$$.` paths are left alone; a document holds no other `${`. `env` carries the machine's ARN.
+    """
+
+    key: str
+    env: str
+    asl_path: str  # relative to the project, under statemachines/
+    description: str
+    type: str = "STANDARD"
+
+    @property
+    def arn_ref(self) -> str:
+        return "${aws_sfn_state_machine." + self.key + ".arn}"
+
+
+@dataclass(frozen=True)
+class EventRule:
+    """A rule on a bus (`aws_cloudwatch_event_rule.<key>`) delivering matching events to queues
+    (`Queue` keys; each queue has its own DLQ, so each consumer fails on its own)."""
+
+    key: str
+    description: str
+    event_pattern: Mapping[str, Any] = field(hash=False)
+    target_queues: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EventBus:
+    """A custom EventBridge bus (`aws_cloudwatch_event_bus.<key>`) and its rules; `env` carries
+    the bus name to the Lambdas that publish on it."""
+
+    key: str
+    env: str
+    description: str
+    rules: tuple[EventRule, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,6 +143,9 @@ ALERT_EMAILS_QUEUE = Queue(
 
 TOPICS: tuple[Topic, ...] = (LOW_STOCK_TOPIC,)
 QUEUES: tuple[Queue, ...] = (ALERT_EMAILS_QUEUE,)
+# Workflows and domain events (issue 10) are added here; the devstack provisions whatever is listed.
+STATE_MACHINES: tuple[StateMachine, ...] = ()
+EVENT_BUSES: tuple[EventBus, ...] = ()
 
 PRODUCTS = TableRef("products")
 STOCK = TableRef("stock")

@@ -16,7 +16,15 @@ from tests.e2e.conftest import Api
 
 pytestmark = pytest.mark.timeout(300)
 
-ORIGIN = "http://127.0.0.1:8080"
+# The site's origin, which the local stage's CORS allows: it follows the port the site runs on
+# (this stack's is a free one, not config.json's 8080).
+ORIGIN = ""
+
+
+@pytest.fixture(autouse=True, scope="module")
+def site_origin(stack: StackInfo) -> None:
+    global ORIGIN
+    ORIGIN = stack.web_url
 
 
 def new_product(api: Api, **extra: Any) -> str:

@@ -99,7 +99,7 @@ def sign_in(page: Any, web: str, email: str, password: str) -> None:
     page.goto(f"{web}/admin/")
     expect(page.get_by_role("heading", name="Sign in to your shop")).to_be_visible()
     page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
+    page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
 
 
@@ -345,3 +345,108 @@ def test_mobile_layout(page: Any, site: dict[str, Any], api: Api) -> None:
     first.locator(".expand-btn").click()
     expect(page.locator("tr.detail:visible .wh-table")).to_be_visible()
     shot(page, "11-mobile", full_page=True)
+
+
+def test_console_pages_are_routed_by_hash(page: Any, site: dict[str, Any]) -> None:
+    """The nav is written from web/js/admin/pages.js; an unknown route shows the default page."""
+    email, password = site["admin"]
+    sign_in(page, site["web"], email, password)
+    wait_loaded(page)
+    nav = page.get_by_role("navigation", name="Admin")
+    expect(nav.get_by_role("link", name="Inventory")).to_have_attribute("aria-current", "page")
+    assert page.title() == "Inventory · Stockroom"
+    page.goto(f"{site['web']}/admin/#/no-such-page")
+    wait_loaded(page)
+    expect(page.locator('section[data-page="inventory"]')).to_be_visible()
+    expect(nav.get_by_role("link", name="Inventory")).to_have_attribute("href", "#/inventory")
+
+
+# --- Cognito challenges -----------------------------------------------------------------------
+
+
+def _new_admin(aws: Any, stack: StackInfo, **create: Any) -> str:
+    email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
+    idp = aws("cognito-idp")
+    idp.admin_create_user(
+        UserPoolId=stack.user_pool_id,
+        Username=email,
+        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+        **create,
+    )
+    idp.admin_add_user_to_group(UserPoolId=stack.user_pool_id, Username=email, GroupName="admin")
+    return email
+
+
+def test_an_invited_admin_chooses_a_new_password(
+    page: Any, site: dict[str, Any], stack: StackInfo, aws: Any, inbox: Any
+) -> None:
+    """NEW_PASSWORD_REQUIRED: the invitation e-mail's temporary password, then the admin's own."""
+    email = _new_admin(aws, stack)  # Cognito e-mails the invitation with a temporary password
+    invitation = inbox.wait_for(lambda e: email in e["to"] and "temporary password" in e["text"])[0]
+    temporary = re.search(r"temporary password is (\S+)\. ", invitation["text"])
+    assert temporary, invitation["text"]
+
+    sign_in(page, site["web"], email, temporary[1])
+    expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+    shot(page, "12-new-password-required")
+    step = page.locator("#new-password-form")
+    step.get_by_label("New password", exact=True).fill("Sturdy-Shelf-2024!")
+    step.get_by_label("Confirm new password").fill("Sturdy-Shelf-2024?")
+    step.get_by_role("button", name="Set password and sign in").click()
+    expect(step.locator("#np-confirm-error")).to_contain_text("not the same")
+    # Cognito's own policy message, shown as it is.
+    step.get_by_label("New password", exact=True).fill("weakpassword1")
+    step.get_by_label("Confirm new password").fill("weakpassword1")
+    step.get_by_role("button", name="Set password and sign in").click()
+    expect(page.locator("#signin-notice")).to_contain_text(re.compile("password policy", re.I))
+    step.get_by_label("New password", exact=True).fill("Sturdy-Shelf-2024!")
+    step.get_by_label("Confirm new password").fill("Sturdy-Shelf-2024!")
+    step.get_by_role("button", name="Set password and sign in").click()
+    wait_loaded(page)
+    expect(page.locator("#user-email")).to_have_text(email)
+
+    # The new password is the password from now on; the temporary one no longer works.
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, site["web"], email, temporary[1])
+    expect(page.locator("#signin-notice")).to_contain_text("Incorrect email or password")
+    sign_in(page, site["web"], email, "Sturdy-Shelf-2024!")
+    wait_loaded(page)
+
+
+def test_an_admin_with_an_authenticator_app_enters_its_code(
+    page: Any, site: dict[str, Any], stack: StackInfo, aws: Any
+) -> None:
+    """SOFTWARE_TOKEN_MFA: TOTP turned on the way the pool offers it, then answered in the console."""
+    import base64
+
+    from cryptography.hazmat.primitives.hashes import SHA1
+    from cryptography.hazmat.primitives.twofactor.totp import TOTP
+
+    from devstack.provision import sign_in as cognito_sign_in
+
+    password = "Careful-Keeper-77"
+    email = _new_admin(aws, stack, MessageAction="SUPPRESS")
+    idp = aws("cognito-idp")
+    idp.admin_set_user_password(UserPoolId=stack.user_pool_id, Username=email, Password=password, Permanent=True)
+    access = cognito_sign_in(stack.aws_url, stack.client_id, email, password)["AccessToken"]
+    secret = idp.associate_software_token(AccessToken=access)["SecretCode"]
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True)
+    totp = TOTP(key, 6, SHA1(), 30, enforce_key_length=False)  # moto's secret is shorter than AWS's
+    idp.verify_software_token(AccessToken=access, UserCode=totp.generate(time.time()).decode())
+    idp.set_user_mfa_preference(AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
+
+    sign_in(page, site["web"], email, password)
+    expect(page.get_by_role("heading", name="Two-step verification")).to_be_visible()
+    step = page.locator("#mfa-form")
+    code = step.get_by_label("Authentication code")
+    expect(code).to_be_focused()
+    shot(page, "13-totp-required")
+    right = totp.generate(time.time()).decode()
+    code.fill(f"{(int(right) + 1) % 10**6:06d}")
+    step.get_by_role("button", name="Verify").click()
+    expect(page.locator("#signin-notice")).to_contain_text("That code is not right")
+    expect(page.locator("#dashboard-view")).to_be_hidden()
+    code.fill(totp.generate(time.time()).decode())
+    step.get_by_role("button", name="Verify").click()
+    wait_loaded(page)
+    expect(page.locator("#user-email")).to_have_text(email)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from devstack.env import stage_environment
@@ -41,3 +43,27 @@ def test_inbox_shows_raw_emails_with_attachments(
     files = {p.name for p in (stack_state / "inbox").iterdir()}
     stem = f"{entry['id']:04d}-email"
     assert {f"{stem}.json", f"{stem}.html", f"{stem}.eml"} <= files
+
+
+def test_transaction_conflicts_can_be_switched_on_at_run_time(stack: StackInfo, aws: Any) -> None:
+    """What the concurrency tests use: DynamoDB's TransactionConflict, emulated for a while."""
+    switch = f"{stack.web_url}/_devstack/transaction-conflicts"
+    ddb = aws("dynamodb")
+    table = f"conflicts-{uuid.uuid4().hex[:8]}"
+    ddb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    put = {"Put": {"TableName": table, "Item": {"k": {"S": "hot"}}}}
+    try:
+        assert requests.put(switch, json={"windowMs": 2000}, timeout=10).json()["enabled"] is True
+        ddb.transact_write_items(TransactItems=[put])
+        with pytest.raises(ddb.exceptions.TransactionCanceledException) as err:
+            ddb.transact_write_items(TransactItems=[put])
+        assert [r["Code"] for r in err.value.response["CancellationReasons"]] == ["TransactionConflict"]
+        assert requests.get(switch, timeout=10).json()["cancelled"] == 1
+    finally:
+        assert requests.put(switch, json={"windowMs": 0}, timeout=10).json()["enabled"] is False
+    ddb.transact_write_items(TransactItems=[put])  # off again

@@ -243,13 +243,15 @@ def test_tokens_are_verified_by_the_running_api(stack: StackInfo, customer_token
 
 
 def test_cors_preflight_for_the_configured_origin(stack: StackInfo) -> None:
+    # The stack runs on free ports: the allowed origin is the site's, not config.json's 8080.
+    assert not stack.web_url.endswith(":8080")
     response = requests.options(
         f"{stack.api_url}/products",
-        headers={"Origin": "http://127.0.0.1:8080", "Access-Control-Request-Method": "POST"},
+        headers={"Origin": stack.web_url, "Access-Control-Request-Method": "POST"},
         timeout=10,
     )
     assert response.status_code == 200
-    assert response.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:8080"
+    assert response.headers["Access-Control-Allow-Origin"] == stack.web_url
     assert "Idempotency-Key" in response.headers["Access-Control-Allow-Headers"]
 
 

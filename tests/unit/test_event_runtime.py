@@ -395,7 +395,7 @@ def test_stream_keeps_flowing_after_a_cancelled_transaction(endpoint: str) -> No
     put(endpoint, table, "before-start")  # LATEST: not delivered
     runtime = run(app, endpoint, {"things": table}, {})
     try:
-        time.sleep(0.3)
+        runtime.wait_ready()  # LATEST is fixed: what is written now is delivered
         put(endpoint, table, "a")
         wait_for(lambda: recorder.calls)
         ddb = aws_client("dynamodb", endpoint)

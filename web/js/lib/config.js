@@ -1,5 +1,6 @@
 // Reads the generated `config.js` (window.STOCKROOM_CONFIG, see docs/CONTRACTS.md) once.
-// (The generated file is web/config.js; this module only reads what it set.)
+// (The generated file is web/config.js; this module only reads what it set.) Every page imports
+// its settings from here, never from window.STOCKROOM_CONFIG directly.
 
 const raw = window.STOCKROOM_CONFIG || null;
 

@@ -1,7 +1,7 @@
-// Cognito sign-in (USER_PASSWORD_AUTH, see docs/CONTRACTS.md) and the session kept in sessionStorage.
+// Cognito sign-in (USER_PASSWORD_AUTH and its challenges, see docs/CONTRACTS.md) and the session kept in sessionStorage.
 // Only the ID token is kept: it is what the API reads from `Authorization: Bearer <token>`.
 
-import { config } from "./settings.js";
+import { config } from "./config.js";
 
 const STORAGE_KEY = "stockroom.session";
 const EXPIRY_SKEW_SECONDS = 30;
@@ -78,8 +78,20 @@ const COGNITO_MESSAGES = {
   InvalidParameterException: "Enter your email and password.",
 };
 
-/** Sign in with e-mail and password; stores and returns the session. */
-export async function signIn(email, password) {
+// The same codes mean other things while answering a challenge.
+const CHALLENGE_MESSAGES = {
+  CodeMismatchException: "That code is not right. Enter the current 6-digit code from your authenticator app.",
+  ExpiredCodeException: "That code has expired. Enter the current one from your authenticator app.",
+  NotAuthorizedException: "This sign-in took too long. Start again with your email and password.",
+  TooManyRequestsException: "Too many attempts. Wait a moment and try again.",
+  LimitExceededException: "Too many attempts. Wait a moment and try again.",
+};
+
+/** Challenges this site can answer; any other is refused with a clear message. */
+export const SUPPORTED_CHALLENGES = ["NEW_PASSWORD_REQUIRED", "SOFTWARE_TOKEN_MFA"];
+
+/** One call of Cognito's browser API (see docs/CONTRACTS.md); the answer's JSON body. */
+async function cognito(action, payload, messages) {
   if (!config.loaded || !config.cognitoEndpoint || !config.clientId) {
     throw new AuthError("Sign-in is not configured for this site (config.js is missing or incomplete).", "NotConfigured");
   }
@@ -89,13 +101,9 @@ export async function signIn(email, password) {
       method: "POST",
       headers: {
         "Content-Type": "application/x-amz-json-1.1",
-        "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
+        "X-Amz-Target": `AWSCognitoIdentityProviderService.${action}`,
       },
-      body: JSON.stringify({
-        AuthFlow: "USER_PASSWORD_AUTH",
-        ClientId: config.clientId,
-        AuthParameters: { USERNAME: email, PASSWORD: password },
-      }),
+      body: JSON.stringify({ ClientId: config.clientId, ...payload }),
     });
   } catch {
     throw new AuthError("Can't reach the sign-in service. Check your connection and try again.", "NetworkError");
@@ -108,18 +116,30 @@ export async function signIn(email, password) {
   }
   if (!response.ok) {
     const type = String((body && (body.__type || body.code)) || "").split("#").pop();
-    const message = COGNITO_MESSAGES[type] || (body && body.message) || `Sign-in failed (HTTP ${response.status}).`;
+    const message = messages[type] || (body && body.message) || `Sign-in failed (HTTP ${response.status}).`;
     throw new AuthError(message, type || "AuthError");
   }
-  if (body && body.ChallengeName) {
-    throw new AuthError(
-      body.ChallengeName === "NEW_PASSWORD_REQUIRED"
-        ? "This account must set a new password before it can sign in here."
-        : `This account needs an extra sign-in step (${body.ChallengeName}) that this console does not support.`,
-      body.ChallengeName,
-    );
+  return body || {};
+}
+
+/** Tokens end the sign-in (the session is stored); a challenge asks for one more step. */
+function outcome(body, email) {
+  if (body.ChallengeName) {
+    if (!SUPPORTED_CHALLENGES.includes(body.ChallengeName)) {
+      throw new AuthError(`This account needs a sign-in step (${body.ChallengeName}) that this site does not support.`, body.ChallengeName);
+    }
+    const parameters = body.ChallengeParameters || {};
+    return {
+      challenge: {
+        name: body.ChallengeName,
+        session: body.Session,
+        // Cognito wants the user's id back (USER_ID_FOR_SRP, or USERNAME); the e-mail also works.
+        username: parameters.USER_ID_FOR_SRP || parameters.USERNAME || email,
+        email,
+      },
+    };
   }
-  const idToken = body && body.AuthenticationResult && body.AuthenticationResult.IdToken;
+  const idToken = body.AuthenticationResult && body.AuthenticationResult.IdToken;
   if (!idToken) throw new AuthError("The sign-in service did not return a token.");
   const session = sessionFromToken(idToken);
   try {
@@ -127,5 +147,44 @@ export async function signIn(email, password) {
   } catch {
     /* private mode without storage: the session lives for this page only */
   }
-  return session;
+  return { session };
+}
+
+/**
+ * Start signing in with e-mail and password: `{session}` when done, or `{challenge}` when Cognito
+ * asks for one more step (a new password for a user an admin created, a TOTP code); answer it
+ * with `answerChallenge`.
+ */
+export async function startSignIn(email, password) {
+  const body = await cognito(
+    "InitiateAuth",
+    { AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: email, PASSWORD: password } },
+    COGNITO_MESSAGES,
+  );
+  return outcome(body, email);
+}
+
+/**
+ * Answer a challenge from `startSignIn` (or a previous answer): `{newPassword}` for
+ * NEW_PASSWORD_REQUIRED, `{code}` for SOFTWARE_TOKEN_MFA. Resolves to `{session}` or the next `{challenge}`.
+ */
+export async function answerChallenge(challenge, { newPassword, code } = {}) {
+  const responses = { USERNAME: challenge.username };
+  if (challenge.name === "NEW_PASSWORD_REQUIRED") responses.NEW_PASSWORD = newPassword;
+  else if (challenge.name === "SOFTWARE_TOKEN_MFA") responses.SOFTWARE_TOKEN_MFA_CODE = String(code || "").replace(/\s+/g, "");
+  const body = await cognito(
+    "RespondToAuthChallenge",
+    { ChallengeName: challenge.name, Session: challenge.session, ChallengeResponses: responses },
+    CHALLENGE_MESSAGES,
+  );
+  return outcome(body, challenge.email);
+}
+
+/** Sign in when no challenge is expected; stores and returns the session (a challenge throws). */
+export async function signIn(email, password) {
+  const result = await startSignIn(email, password);
+  if (result.challenge) {
+    throw new AuthError("This account needs one more sign-in step.", result.challenge.name);
+  }
+  return result.session;
 }

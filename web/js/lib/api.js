@@ -1,7 +1,7 @@
 // The Stockroom HTTP API (docs/CONTRACTS.md). Errors become ApiError carrying the API's own
 // `{"error", "message", "field"?, "available"?}` so forms can show them as they are.
 
-import { config } from "./settings.js";
+import { config } from "./config.js";
 import { getSession } from "./auth.js";
 
 export class ApiError extends Error {
