@@ -155,3 +155,71 @@ def handle_workflow_messages(records: list[dict[str, Any]], context: Any = None)
             context=context,
         )
     )
+
+
+# --- the sweeper: orders stuck in PLACED, cancelled orders not settled -------------------------
+
+
+def sweep_decision(status: str, age_minutes: float, *, stuck_minutes: int, settled: bool) -> str:
+    """What the sweeper does with an order older than `stuck_minutes` (pure):
+
+    - PLACED for less than twice `stuck_minutes` -> "restart": start attempt 1 again. If its stream
+      record or message was lost, this starts it; if it exists, the start is a harmless duplicate
+      (`ExecutionAlreadyExists`). A payment's retries last seconds, so nothing legitimate is
+      still PLACED after this long;
+    - PLACED for longer -> "expire": cancelled with its stock released (and any authorization
+      voided, by the cancel's settlement), the customer told;
+    - CANCELLED, not settled -> "settle" (the cancel's refund did not finish);
+    - anything else -> "leave" (PAID and later belong to the workflow: parked runs wait for redrive).
+    """
+    if status == "PLACED":
+        return "restart" if age_minutes < 2 * stuck_minutes else "expire"
+    if status == "CANCELLED" and not settled:
+        return "settle"
+    return "leave"
+
+
+def sweep_stuck_orders(*, now: Any = None) -> dict[str, int]:
+    """Every order of today's and yesterday's business days created more than
+    `STUCK_ORDER_MINUTES` ago that is still PLACED, or cancelled and not settled."""
+    from datetime import timedelta
+
+    from chalicelib.core.config import get_settings
+    from chalicelib.core.db import business_date, utcnow
+    from chalicelib.orders import cancellation, progress
+    from chalicelib.shop.models import DAY_SHARDS, Order
+
+    moment = now or utcnow()
+    stuck = get_settings().stuck_order_minutes
+    cutoff = moment - timedelta(minutes=stuck)
+    days = sorted({business_date(moment), business_date(moment - timedelta(days=1))})
+    counts = {"restart": 0, "expire": 0, "settle": 0}
+    for day in days:
+        for shard in range(DAY_SHARDS):
+            for order in Order.by_day.query(
+                f"{day}#{shard}",
+                Order.created_at < cutoff,
+                filter_condition=Order.status.is_in("PLACED", "CANCELLED"),
+            ):
+                age = (moment - order.created_at).total_seconds() / 60
+                settled = progress.done(order, progress.Step.SETTLED)
+                decision = sweep_decision(str(order.status), age, stuck_minutes=stuck, settled=settled)
+                if decision == "leave":
+                    continue
+                counts[decision] += 1
+                with record_context(order_id=order.order_id):
+                    logger.info("stuck order", extra={"decision": decision, "age_minutes": round(age)})
+                    if decision == "restart":
+                        start(order.order_id, 1)
+                    elif decision == "expire":
+                        cancellation.cancel_order(
+                            order.order_id,
+                            None,
+                            None,
+                            reason="expired: the payment did not complete",
+                            actor="system:sweeper",
+                            visible=False,
+                        )
+                    else:
+                        cancellation.settle(order.order_id)
+    return counts

@@ -47,6 +47,11 @@ class OrderClosed(Exception):
     """The order was cancelled or failed by someone else while its workflow ran; the run ends."""
 
 
+class PaymentCapturedUnrecorded(Exception):
+    """The compensation found the order's payment captured: it must not be marked failed (the
+    money would be lost); the run is parked and a redrive finishes ChargePayment instead."""
+
+
 class StockCommitRefused(Exception):
     """The paid order's reserved stock could not be committed (an invariant broke): parked."""
 
@@ -196,6 +201,9 @@ def compensate_payment(event: dict[str, Any], context: Any) -> dict[str, Any]:
             break
         if order.status != OrderStatus.PLACED:
             raise _closed(order)  # cancelled meanwhile, or paid after all: nothing to compensate
+        if order.payment_reference and _captured(order.payment_reference):
+            # ChargePayment died between the capture and PAID: money was taken, never fail it.
+            raise PaymentCapturedUnrecorded(f"order {order_id}: payment {order.payment_reference} is captured")
         now = utcnow()
 
         def build(tx: Any, order: Any = order, now: Any = now) -> None:
@@ -228,6 +236,12 @@ def compensate_payment(event: dict[str, Any], context: Any) -> dict[str, Any]:
         lambda view, status_url, _receipt: payment_failed(view, reason=reason, status_url=status_url),
     )
     return {"outcome": str(OrderStatus.PAYMENT_FAILED), "reason": reason}
+
+
+def _captured(payment_id: str) -> bool:
+    from chalicelib.orders import payments
+
+    return payments.get_gateway().get(payment_id).captured_cents > 0
 
 
 def failure_reason(error: Any) -> str:
