@@ -62,7 +62,7 @@ def parse_message(body: str) -> tuple[str, int]:
 
 def placed_order_id(record: Any) -> str | None:
     """The order id of a stream record that is a new shop order in PLACED; None otherwise."""
-    if record.event_name is None or record.event_name.value != "INSERT":
+    if record.event_name is None or record.event_name.name != "INSERT":
         return None
     image = record.dynamodb.new_image if record.dynamodb else None
     if not image or image.get("status") != "PLACED" or image.get("kind") != "shop":

@@ -108,6 +108,9 @@ def grants_of_call(service: str, operation: str, params: dict[str, Any], names: 
         return {(f"sqs:{operation}", ref(params.get("QueueUrl", "?")))}
     if service == "sns":
         return {(f"sns:{operation}", ref(params.get("TopicArn", params.get("TargetArn", "?"))))}
+    if service == "s3" and params.get("Bucket"):
+        # Object and bucket actions alike name the bucket's reference (`${...arn}/*` in a policy).
+        return {(action, ref(params["Bucket"])) for action in _ACTION_OF.get((service, operation), [f"s3:{operation}"])}
     if service == "states":
         return {(f"states:{operation}", ref(params.get("stateMachineArn", "?")))}
     if service in ("ses", "sesv2", "email"):
