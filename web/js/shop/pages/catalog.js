@@ -37,7 +37,8 @@ export function addButton(product, { label = "Add to cart", quantity = () => 1, 
 function card(product) {
   const link = href(`products/${product.productId}`);
   return h("li", { class: "product-card", dataset: { productId: product.productId } },
-    h("a", { class: "product-card-link", href: link, "aria-label": `${product.productName}, ${money(product.priceCents)}` },
+    // The picture repeats the name's link for the mouse only: one link per product for keyboards and screen readers.
+    h("a", { class: "product-card-link", href: link, tabindex: "-1", "aria-hidden": "true" },
       productArt(product)),
     h("div", { class: "product-card-body" },
       h("h2", { class: "product-card-name" }, h("a", { href: link }, product.productName)),
