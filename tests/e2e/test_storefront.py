@@ -127,7 +127,9 @@ def welcome10(api: Api) -> None:
     """The demo's WELCOME10 (10 % off, once per customer), made if the shared stack lacks it."""
     response = api.post("/promo-codes", json={"code": "WELCOME10", "kind": "PERCENT", "value": 10, "maxPerCustomer": 1})
     assert response.status_code in (201, 409), response.text
-    response = api.request("PATCH", "/promo-codes/WELCOME10", json={"active": True, "maxRedemptions": None, "endsAt": None})
+    response = api.request(
+        "PATCH", "/promo-codes/WELCOME10", json={"active": True, "maxRedemptions": None, "endsAt": None}
+    )
     assert response.status_code == 200, response.text
 
 
@@ -160,7 +162,9 @@ def sign_in_shop(page: Any, web: str, email: str, password: str) -> None:
 
 
 def verification_code(inbox: InboxReader, email: str) -> str:
-    entry = inbox.wait_for(lambda e: email in (e.get("to") or []) and "verification code" in (e.get("subject") or "").lower())[0]
+    entry = inbox.wait_for(
+        lambda e: email in (e.get("to") or []) and "verification code" in (e.get("subject") or "").lower()
+    )[0]
     match = re.search(r"\b(\d{6})\b", entry.get("text") or entry.get("html") or "")
     assert match, entry
     return match.group(1)
@@ -193,7 +197,10 @@ def test_guest_checkout_end_to_end(devices: Devices, stack: StackInfo, api: Api)
     add_to_cart(page, web, stool, 2)
     expect(page.locator("#cart-count")).to_have_text("2")
     cart_id = page.evaluate("localStorage.getItem('stockroom.cartId')")
-    assert cart_id and requests.get(f"{stack.api_url.rstrip('/')}/carts/{cart_id}", timeout=10).json()["items"][0]["quantity"] == 2
+    assert (
+        cart_id
+        and requests.get(f"{stack.api_url.rstrip('/')}/carts/{cart_id}", timeout=10).json()["items"][0]["quantity"] == 2
+    )
     page.get_by_role("link", name=re.compile("^Cart")).click()
     expect(page.locator("#cart-subtotal")).to_have_text("$90.00")
     page.get_by_role("link", name="Checkout").click()
@@ -221,7 +228,7 @@ def test_guest_checkout_end_to_end(devices: Devices, stack: StackInfo, api: Api)
     other.goto(f"{web}/{link}")
     expect(other.locator("#order-status")).to_have_text("Placed")
     expect(other.locator("#status-history")).to_contain_text("Placed")
-    expect(other.locator("#order-lines")).to_contain_text(f"2 × {stool['productName']}")
+    expect(other.locator("#order-lines")).to_contain_text(f"2 \u00d7 {stool['productName']}")
     expect(other.locator("#order-lines")).to_contain_text(f"Ships from {west['name']}")
     expect(other.locator("#order-total")).to_have_text("$119.00")
     shot(other, "04-status-guest")
@@ -252,7 +259,9 @@ def test_customer_signs_up_merges_cart_uses_promo_and_cancels(
     expect(phone.get_by_role("heading", name="Confirm your email")).to_be_visible()
     phone.get_by_label("Code").fill("000000")
     phone.get_by_role("button", name="Confirm").click()
-    expect(phone.locator("#verify-form .form-error")).to_contain_text("code is not right")  # Cognito's refusal, in words
+    expect(phone.locator("#verify-form .form-error")).to_contain_text(
+        "code is not right"
+    )  # Cognito's refusal, in words
     phone.get_by_label("Code").fill(verification_code(inbox, email))
     phone.get_by_role("button", name="Confirm").click()
     expect(phone.get_by_role("heading", name="Your account")).to_be_visible()
@@ -282,7 +291,7 @@ def test_customer_signs_up_merges_cart_uses_promo_and_cancels(
     expect(lines.filter(has_text=lamp["productName"])).to_contain_text(f"Ships from {west['name']}")
     expect(lines.filter(has_text=mirror["productName"])).to_contain_text(f"Ships from {east['name']}")
     expect(laptop.locator(".split-note")).to_contain_text("2 parcels")
-    expect(laptop.locator("#summary-discount")).to_have_text("−$12.00")
+    expect(laptop.locator("#summary-discount")).to_have_text("\u2212$12.00")
     expect(laptop.locator("#summary-total")).to_have_text("$137.00")  # 120 - 12 + 29
     # Pay with a test token from the picker (tok_timeout has no card number).
     laptop.get_by_text("Test token", exact=True).click()
@@ -460,7 +469,11 @@ def test_admin_manages_warehouses_stock_delivery_and_promo_codes(devices: Device
     page.locator("#delivery-dialog").get_by_role("button", name="Save").click()
     expect(curbside.locator(".cost")).to_have_text("$31.50")
     old = next(m for m in before if m["method"] == "CURBSIDE")
-    api.request("PUT", "/delivery-methods/CURBSIDE", json={"costCents": old["costCents"], "etaDays": old["etaDays"], "name": old["name"]})
+    api.request(
+        "PUT",
+        "/delivery-methods/CURBSIDE",
+        json={"costCents": old["costCents"], "etaDays": old["etaDays"], "name": old["name"]},
+    )
 
     # A promo code: created, shown with its redemptions, deactivated.
     code = f"SPRING{shop.tag}".upper()
