@@ -494,3 +494,50 @@ def test_admin_manages_warehouses_stock_delivery_and_promo_codes(devices: Device
     saved = api.get(f"/promo-codes/{code}").json()
     assert saved["value"] == 500 and saved["minSubtotalCents"] == 4000 and saved["active"] is False
     shot(page, "14-admin-promos")
+
+
+def test_card_form_tokenizes_like_the_api(devices: Devices, stack: StackInfo) -> None:
+    """The browser's card checks (web/js/shop/pages/payment.js) give what the API's
+    `tokenize_test_card` gives, over the table the browser reads from GET /payments/test-cards."""
+    from datetime import date
+
+    from chalicelib.core.errors import ValidationError
+    from chalicelib.orders.payments.cards import CARDS, tokenize_test_card
+
+    today = date.today()
+    future = (today.year + 3) % 100
+    cases = [(number, 12, future, "1234" if number.startswith("3") else "123") for number in CARDS]
+    cases += [
+        ("4242424242424241", 12, future, "123"),  # Luhn
+        ("4000056655665557", 12, future, "123"),  # a valid number that is not a test card
+        ("42424242", 12, future, "123"),  # too short
+        ("4242 4242 4242 4242", 1, 20, "123"),  # expired
+        ("4242-4242-4242-4242", 13, future, "123"),  # no such month
+        ("378282246310005", 12, future, "123"),  # American Express wants 4 digits
+        ("4242424242424242", 12, future, "12"),
+    ]
+    fields = {"cardNumber": "cardNumber", "expMonth": "cardExpiry", "expYear": "cardExpiry", "cvc": "cardCvc"}
+    expected: list[dict[str, str]] = []
+    for number, month, year, cvc in cases:
+        try:
+            card = tokenize_test_card(number, exp_month=month, exp_year=year, cvc=cvc, today=today)
+            expected.append({"token": card.token})
+        except ValidationError as err:
+            expected.append({"field": fields[err.details["field"]]})
+
+    page = devices.open()
+    page.goto(f"{stack.web_url.rstrip('/')}/")
+    got = page.evaluate(
+        """async (cases) => {
+            const { tokenizeCard } = await import("./js/shop/pages/payment.js");
+            const { api } = await import("./js/lib/api.js");
+            const table = await api.testCards();
+            return cases.map(([number, month, year, cvc]) => {
+                const r = tokenizeCard(table, { number, expiry: `${month} / ${String(year).padStart(2, "0")}`, cvc });
+                return r.token ? { token: r.token } : { field: r.field };
+            });
+        }""",
+        [list(c) for c in cases],
+    )
+    assert got == expected
+    assert len(CARDS) >= 10
