@@ -22,7 +22,7 @@ export function button(label, { kind = "secondary", iconName, small = false, ...
 /** A card holding a table: `columns` are header labels (`{label, num}`), rows built by the page. */
 export function tableCard(title, columns, { id, actions = [] } = {}) {
   const tbody = h("tbody");
-  const state = h("p", { class: "table-state muted", role: "status" });
+  const state = h("p", { class: "table-note muted", role: "status" });
   const card = h("section", { class: "card", "aria-label": title },
     h("div", { class: "card-head" }, h("h2", {}, title), h("div", { class: "toolbar" }, ...actions)),
     h("div", { class: "table-wrap" }, h("table", { class: "grid", id },

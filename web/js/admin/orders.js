@@ -66,7 +66,7 @@ async function names() {
 }
 
 async function showDetail(orderId) {
-  detailView.replaceChildren(h("p", { class: "table-state muted" }, "Loading…"));
+  detailView.replaceChildren(h("p", { class: "table-note muted" }, "Loading…"));
   try {
     const [o, wh] = await Promise.all([api.getOrder(orderId), names()]);
     const c = o.currency;
