@@ -392,6 +392,18 @@ def _catalog_response(body: dict[str, Any], caller: Any) -> Response:
     return Response(body, headers={"Cache-Control": cache, "Vary": "Authorization"})
 
 
+# --- payments (test mode) ------------------------------------------------------------------------
+
+
+@app.route("/payments/test-cards", methods=["GET"])
+def list_test_cards() -> Response:
+    """Stripe's test card numbers and the gateway's test tokens, for the storefront's card form
+    (which maps a number to its token in the browser: no card number is ever sent)."""
+    from chalicelib.orders.payments import cards
+
+    return Response(cards.card_table(), headers={"Cache-Control": "public, max-age=3600"})
+
+
 # --- the API itself ---------------------------------------------------------------------------
 
 

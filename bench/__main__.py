@@ -17,9 +17,10 @@
 12. The order workflow: AWS requests per order by service and the cost of 1,000 orders from AWS's
     public prices (`workflow_requests`); placement -> confirmation e-mail p50/p99 for 200 orders from
     16 clients through the devstack (`workflow_latency`) (bench/workflow.py).
+13. The storefront's first load: KB headless Chromium transfers for `/` (budget 150 KB, bench/web.py).
 
 Run one with `python -m bench cold|requests|throughput|report|documents|catalog|reconcile|patches|zip|
-checkout_requests|checkout|workflow_requests|workflow_latency`.
+checkout_requests|checkout|workflow_requests|workflow_latency|web`.
 Figures are printed and saved to `bench/results/latest.json` (git-ignored), with the conditions of
 the run (CPU cores, load average, Python) beside them.
 
@@ -481,6 +482,13 @@ def _workflow(name: str) -> Any:
     return run
 
 
+def web_first_load() -> dict[str, Any]:
+    sys.path.insert(0, str(PROJECT))
+    from bench import web
+
+    return web.first_load()
+
+
 def _inventory(name: str) -> Any:
     def run() -> dict[str, Any]:
         os.environ.update(_local_env())
@@ -507,6 +515,7 @@ BENCHMARKS = {
     "patches": _inventory("parallel_patches"),
     "workflow_requests": _workflow("workflow_requests"),
     "workflow_latency": _workflow("workflow_latency"),
+    "web": web_first_load,
 }
 
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from chalicelib.core import idempotency, validation
+from chalicelib.core import idempotency, observability, validation
 from chalicelib.core.auth import Principal
 from chalicelib.core.config import get_settings
 from chalicelib.core.db import Cancelled, business_date, iso, transact, utcnow
@@ -495,6 +495,7 @@ def place(
                 "promo": promo.code if promo else None,
             },
         )
+        observability.count(observability.ORDERS_PLACED)  # a replay above returned before this
         return response
     raise Busy("the items in this order are in high demand right now; try again")
 
