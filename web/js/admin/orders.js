@@ -71,16 +71,10 @@ async function showDetail(orderId) {
     const [o, wh] = await Promise.all([api.getOrder(orderId), names()]);
     const c = o.currency;
     const cancel = o.cancellable ? button("Cancel order", { kind: "danger", id: "admin-cancel-order" }) : null;
-    // The order workflow's manual steps: shipping (with the carrier's tracking, e-mailed) and delivery.
-    const ship = o.status === "CONFIRMED" ? button("Mark shipped", { id: "admin-ship-order" }) : null;
-    const deliver = o.status === "SHIPPED" ? button("Mark delivered", { id: "admin-deliver-order" }) : null;
-    const carrier = ship ? h("input", { id: "ship-carrier", placeholder: "Carrier", "aria-label": "Carrier", maxlength: "60" }) : null;
-    const tracking = ship ? h("input", { id: "ship-tracking", placeholder: "Tracking number", "aria-label": "Tracking number", maxlength: "80" }) : null;
     const a = o.shippingAddress;
     detailView.replaceChildren(
       h("a", { class: "back", href: "#/orders" }, "← All orders"),
       pageHead(`Order ${o.orderId}`, `${formatDateTime(o.createdAt)} · ${o.email}`, statusBadge(o.status), cancel),
-      ship || deliver ? h("div", { class: "toolbar", id: "fulfilment" }, carrier, tracking, ship, deliver) : null,
       h("div", { class: "detail-cols" },
         h("section", { class: "card" }, h("div", { class: "card-head" }, h("h2", {}, "Lines")),
           h("div", { class: "table-wrap" }, h("table", { class: "grid", id: "order-lines" },
@@ -105,38 +99,10 @@ async function showDetail(orderId) {
             h("div", { class: "card-body" },
               h("p", {}, words(o.deliveryMethod), o.estimatedDelivery ? ` · expected ${o.estimatedDelivery}` : ""),
               a ? h("p", { class: "muted" }, [a.name, a.line1, a.line2, `${a.city} ${a.zip}`].filter(Boolean).join(", ")) : null,
-              o.paymentReference ? h("p", { class: "muted small" }, `Payment ${o.paymentReference}${o.paymentCard ? ` · ${o.paymentCard}` : ""}`) : null,
-              o.paymentFailure ? h("p", { class: "notice is-error" }, `Payment failed: ${o.paymentFailure}`) : null,
-              o.refundedCents ? h("p", { class: "muted small", id: "admin-refund" }, `Refunded ${formatMoney(o.refundedCents, c)}`) : null,
-              o.shipment ? h("p", { class: "muted small", id: "admin-shipment" }, `Shipped with ${o.shipment.carrier || "—"} · ${o.shipment.trackingNumber || "no tracking"}`) : null)))));
-    ship?.addEventListener("click", async () => {
-      if (!ensureSession()) return;
-      setButtonBusy(ship, true, "Shipping…");
-      const shipment = {};
-      if (carrier.value.trim()) shipment.carrier = carrier.value.trim();
-      if (tracking.value.trim()) shipment.trackingNumber = tracking.value.trim();
-      try {
-        await api.shipOrder(o.orderId, shipment);
-        toast("Marked shipped; the customer is e-mailed.");
-      } catch (err) {
-        toast(errorText(err), "error");
-      }
-      showDetail(orderId);
-    });
-    deliver?.addEventListener("click", async () => {
-      if (!ensureSession()) return;
-      setButtonBusy(deliver, true, "Saving…");
-      try {
-        await api.deliverOrder(o.orderId);
-        toast("Marked delivered.");
-      } catch (err) {
-        toast(errorText(err), "error");
-      }
-      showDetail(orderId);
-    });
+              o.paymentReference ? h("p", { class: "muted small" }, `Payment ${o.paymentReference}`) : null)))));
     cancel?.addEventListener("click", async () => {
       if (!ensureSession()) return;
-      if (!(await confirm(`Cancel order ${o.orderId.slice(0, 8)}?`, o.status === "PLACED" ? "Its reserved units go back to stock and the customer is not charged." : "Its units go back to stock and the payment is refunded to the customer.", "Cancel order"))) return;
+      if (!(await confirm(`Cancel order ${o.orderId.slice(0, 8)}?`, "Its reserved units go back to stock and the customer is not charged.", "Cancel order"))) return;
       setButtonBusy(cancel, true, "Cancelling…");
       try {
         await api.cancelOrder(o.orderId);

@@ -137,8 +137,6 @@ export const api = {
   placeOrder: (body, idempotencyKey) => request("POST", "/orders", { body, auth: true, headers: idempotent(idempotencyKey) }),
   getOrder: (orderId, token) => request("GET", `/orders/${enc(orderId)}`, { auth: true, headers: orderToken(token) }),
   cancelOrder: (orderId, token) => request("POST", `/orders/${enc(orderId)}/cancel`, { auth: true, headers: orderToken(token) }),
-  shipOrder: (orderId, shipment) => request("POST", `/orders/${enc(orderId)}/ship`, { auth: true, body: shipment || {} }),
-  deliverOrder: (orderId) => request("POST", `/orders/${enc(orderId)}/deliver`, { auth: true }),
   myOrders: ({ limit, cursor } = {}) => request("GET", `/me/orders${query({ limit, cursor })}`, { auth: true }),
   listOrders: ({ day, status, limit, cursor } = {}) => request("GET", `/orders${query({ day, status, limit, cursor })}`, { auth: true }),
   testCards: () => request("GET", "/payments/test-cards"),

@@ -94,20 +94,11 @@ function render(main, { params, query }, confirmation) {
             h("dt", {}, "Estimated"), h("dd", { id: "order-eta" }, formatDay(order.estimatedDelivery)),
             h("dt", {}, "Email"), h("dd", {}, order.email)),
           h("div", { style: "margin-top:12px" }, address(order))),
-        h("div", { class: "receipt-slot", id: "receipt-slot" }, (order.receiptAvailable ?? HAS_RECEIPT.has(order.status)) ? receiptLink(order, token) : null),
-        order.paymentFailure ? h("p", { class: "notice is-error", id: "payment-failure" }, order.paymentFailure) : null,
-        order.refundedCents ? h("p", { class: "muted", id: "order-refund" }, `Refunded ${money(order.refundedCents, order.currency)} to your card.`) : null,
-        order.shipment ? h("p", { class: "muted", id: "order-shipment" }, "Shipped",
-          order.shipment.carrier ? ` with ${order.shipment.carrier}` : "",
-          order.shipment.trackingNumber ? [": ", order.shipment.trackingUrl
-            ? h("a", { href: order.shipment.trackingUrl, target: "_blank", rel: "noopener" }, order.shipment.trackingNumber)
-            : order.shipment.trackingNumber] : "") : null,
-        cancel ? h("div", {}, cancel, h("p", { class: "muted small center", style: "margin-top:6px" },
-          order.status === "PLACED" ? "Nothing is charged yet." : "Possible until it ships; your payment is refunded.")) : null,
+        h("div", { class: "receipt-slot", id: "receipt-slot" }, HAS_RECEIPT.has(order.status) ? receiptLink(order, token) : null),
+        cancel ? h("div", {}, cancel, h("p", { class: "muted small center", style: "margin-top:6px" }, "Possible until your payment goes through.")) : null,
         h("a", { class: "btn btn-ghost btn-block", href: "#/" }, "Continue shopping"))));
     cancel?.addEventListener("click", async () => {
-      const money_back = order.status === "PLACED" ? "nothing is charged" : "your payment is refunded";
-      if (!(await confirmAction("Cancel this order?", `Its items go back on the shelf and ${money_back}.`, "Cancel order"))) return;
+      if (!(await confirmAction("Cancel this order?", "Its items go back on the shelf and nothing is charged.", "Cancel order"))) return;
       cancel.disabled = true;
       try {
         draw(await api.cancelOrder(order.orderId, token));
