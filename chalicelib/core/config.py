@@ -37,6 +37,11 @@ class Settings:
     reorder_window_days: int
     reorder_target_cover_days: int
     reorder_lead_time_days: int
+    # The order workflow (chalicelib.orders.pipeline): an order still PLACED or PAID this long after
+    # checkout is looked at by the sweeper (restarted, or expired with its stock released); the
+    # payment task waits this long for the gateway's answer before retrying the same request.
+    stuck_order_minutes: int = 15
+    payment_timeout_seconds: float = 8.0
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -44,12 +49,13 @@ def _split(value: str) -> tuple[str, ...]:
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:
-    """A whole number of days >= 1 from the environment; a bad value is a deployment error, named."""
+    """A whole number (of days, minutes, seconds) >= 1 from the environment; a bad value is a
+    deployment error, named."""
     raw = env.get(name, str(default))
     try:
         value = int(raw)
     except ValueError:
-        raise ValueError(f"{name} must be a whole number of days, not {raw!r}") from None
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
     if value < 1:
         raise ValueError(f"{name} must be at least 1, not {value}")
     return value
@@ -83,6 +89,8 @@ def get_settings() -> Settings:
         reorder_window_days=_positive(env, "REORDER_WINDOW_DAYS", 28),
         reorder_target_cover_days=_positive(env, "REORDER_TARGET_COVER_DAYS", 14),
         reorder_lead_time_days=_positive(env, "REORDER_LEAD_TIME_DAYS", 7),
+        stuck_order_minutes=_positive(env, "STUCK_ORDER_MINUTES", 15),
+        payment_timeout_seconds=float(_positive(env, "PAYMENT_TIMEOUT_SECONDS", 8)),
     )
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib.core.errors import ValidationError
 from chalicelib.orders.payments import PERMANENT_ERROR_NAMES, TRANSIENT_ERROR_NAMES
-from chalicelib.orders.payments.cards import (
+from chalicelib.shop.payment_cards import (
     CARDS,
     DEFAULT_TOKEN,
     TOKENS,
