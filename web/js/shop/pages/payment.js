@@ -4,7 +4,7 @@
 // of POST /orders): no card number is ever sent or stored.
 //
 // The number -> token table is the API's (`GET /payments/test-cards`, served from
-// chalicelib/orders/payments/cards.py), never written here; the checks below mirror
+// chalicelib/shop/payment_cards.py), never written here; the checks below mirror
 // `tokenize_test_card` there (Luhn, expiry not past, security code length per brand). The card
 // inputs have no `name`, so no form submission could ever carry them.
 
