@@ -51,6 +51,7 @@ export default {
         await task();
       } catch (err) {
         toast(err.message, "error");
+        drawn = null;
         render();
       } finally {
         working = false;
@@ -58,7 +59,13 @@ export default {
       }
     }
 
+    let drawn = null;
     function render() {
+      // The same cart read again (page load, another tab) is not redrawn: a click landing while
+      // the page is replaced would be lost.
+      const key = cartLoaded() ? JSON.stringify(currentCart()) : null;
+      if (key !== null && key === drawn) return;
+      drawn = key;
       // Redrawn on every change: keep the keyboard where it was (the same control, by its label).
       const focused = body.contains(document.activeElement) ? document.activeElement.getAttribute("aria-label") : null;
       draw();

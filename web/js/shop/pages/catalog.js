@@ -71,7 +71,12 @@ export default {
               h("li", {}, icon("lock"), "Secure checkout"))),
       status, grid, h("div", { class: "catalog-more" }, more));
 
+    let drawn = null;
     function show(items, cursor) {
+      // The kept listing read again unchanged is not redrawn (a click on "Add" would be lost).
+      const key = JSON.stringify([items, cursor]);
+      if (key === drawn) return;
+      drawn = key;
       grid.replaceChildren(...items.map(card));
       more.hidden = !cursor;
       if (items.length === 0) {

@@ -281,12 +281,12 @@ export default {
         if (form.dataset.busy) return; // one order per click, however many clicks
         clearErrors(form);
         if (!checkRequired()) return;
-        const paying = payment.read();
-        if (!paying) return;
-        const bodyToSend = orderBody(paying.token);
-        if (!orderKey) orderKey = newIdempotencyKey();
         setBusy(form, true);
         try {
+          const paying = await payment.read();
+          if (!paying) return;
+          const bodyToSend = orderBody(paying.token);
+          if (!orderKey) orderKey = newIdempotencyKey();
           const order = await api.placeOrder(bodyToSend, orderKey);
           orderKey = null;
           rememberOrderToken(order.orderId, order.orderToken);
