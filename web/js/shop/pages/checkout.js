@@ -100,7 +100,7 @@ export default {
       const summary = h("div", { class: "summary-body", "aria-live": "polite" });
       const aside = h("aside", { class: "checkout-summary card-box", "aria-labelledby": "summary-title" },
         h("h2", { id: "summary-title" }, "Order summary"), summary, formError, placeButton,
-        h("p", { class: "muted small center" }, "You can cancel until your order is paid."));
+        h("p", { class: "muted small center" }, "You can cancel until your order ships."));
       form.append(h("div", { class: "checkout-steps" }, contact, delivery, promo, payment.element), aside);
       body.replaceChildren(form);
       clearFieldErrorOnInput(form);
