@@ -145,3 +145,24 @@ def test_the_delivery_checks_catch_what_is_missing(module: Module) -> None:
     for mapping in broken.resources["aws_lambda_event_source_mapping"].values():
         mapping.pop("scaling_config", None)
     assert "purchase_emails: maximum_concurrency None, not 2" in check_mapping_concurrency(broken)
+
+
+def test_the_rehearsal_reads_applied_policies_as_aws_would() -> None:
+    from terraform.rehearsal import _allows_events
+
+    rule = "arn:aws:events:us-east-1:123456789012:rule/stockroom-domain-events/order_feed_all"
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Condition": {"ArnEquals": {"aws:SourceArn": rule}},
+    }
+    assert _allows_events({"Statement": [statement]}, "sqs:SendMessage", rule)
+    assert not _allows_events({"Statement": [statement]}, "sqs:SendMessage", rule + "x")
+    assert not _allows_events({"Statement": [{**statement, "Condition": {}}]}, "sqs:SendMessage", rule)
+    sns = {**statement, "Principal": {"Service": "sns.amazonaws.com"}}
+    assert not _allows_events({"Statement": sns}, "sqs:SendMessage", rule)
+    like = {**statement, "Action": ["kms:Decrypt", "kms:GenerateDataKey*"]}
+    like["Condition"] = {"ArnLike": {"aws:SourceArn": [rule.rsplit("/", 1)[0] + "/*"]}}
+    assert _allows_events({"Statement": [like]}, "kms:GenerateDataKey*", rule)
+    assert not _allows_events({"Statement": [like]}, "kms:GenerateDataKey*", rule.replace("stockroom-domain", "other"))
