@@ -211,6 +211,7 @@ def email_digest(alerts: list[dict[str, Any]], window: digests.Window) -> dict[s
         "low-stock digest sent",
         extra={"digest_id": window.digest_id, "crossings": len(alerts), "ses_message_id": message_id},
     )
+    observability.count(observability.ALERTS_SENT, len(alerts))  # crossings reported, as one e-mail each counts
     return {"messageId": message_id, "crossings": len(alerts)}
 
 
