@@ -105,6 +105,9 @@ def grants_of_call(service: str, operation: str, params: dict[str, Any], names: 
         return {(f"sqs:{operation}", ref(params.get("QueueUrl", "?")))}
     if service == "sns":
         return {(f"sns:{operation}", ref(params.get("TopicArn", params.get("TargetArn", "?"))))}
+    if service == "events" and operation == "PutEvents":
+        # IAM checks events:PutEvents on each entry's bus.
+        return {("events:PutEvents", ref(entry.get("EventBusName", "default"))) for entry in params.get("Entries", [])}
     if service in ("ses", "sesv2", "email"):
         found = {(f"ses:{operation}", "aws_sesv2_email_identity.sender")}
         # IAM checks the configuration set a message is sent with too. The local stage sends
