@@ -10,6 +10,7 @@ locals {
     purchase_emails_dlq = aws_sqs_queue.purchase_emails_dlq.name
     ledger_events_dlq   = aws_sqs_queue.ledger_events_dlq.name
     order_feed_dlq      = aws_sqs_queue.order_feed_dlq.name
+    order_workflow_dlq  = aws_sqs_queue.order_workflow_dlq.name
   }
   # Domain events (chalicelib.core.events): put on the bus, or refused by it.
   event_metrics = ["EventsPublished", "EventsFailed"]

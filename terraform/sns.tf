@@ -13,15 +13,6 @@ resource "aws_sns_topic" "daily_sales" {
   kms_master_key_id = aws_kms_key.this.arn
 }
 
-# The order events feed for outside subscribers (chalicelib/orders/feed.py): every order status
-# change, as JSON with an event_type attribute for filter policies. Subscriptions are the shop's
-# own (an ERP, a warehouse system): the messages carry customers' addresses.
-resource "aws_sns_topic" "order_events" {
-  name              = "${var.name_prefix}-order-events"
-  display_name      = "Stockroom order events"
-  kms_master_key_id = aws_kms_key.this.arn
-}
-
 resource "aws_sns_topic" "alarms" {
   name              = "${var.name_prefix}-alarms"
   display_name      = "Stockroom alarms"

@@ -44,6 +44,11 @@ class Settings:
     order_events_topic_arn: str
     alert_emails_queue_url: str
     low_stock_digest_window_seconds: int
+    # The order workflow (chalicelib.orders.pipeline): an order still PLACED or PAID this long after
+    # checkout is looked at by the sweeper (restarted, or expired with its stock released); the
+    # payment task waits this long for the gateway's answer before retrying the same request.
+    stuck_order_minutes: int = 15
+    payment_timeout_seconds: float = 8.0
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -104,6 +109,8 @@ def get_settings() -> Settings:
         low_stock_digest_window_seconds=_positive(
             env, "LOW_STOCK_DIGEST_WINDOW_SECONDS", 120, unit="seconds", high=MAX_DIGEST_WINDOW_SECONDS
         ),
+        stuck_order_minutes=_positive(env, "STUCK_ORDER_MINUTES", 15),
+        payment_timeout_seconds=float(_positive(env, "PAYMENT_TIMEOUT_SECONDS", 8)),
     )
 
 

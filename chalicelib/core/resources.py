@@ -148,6 +148,11 @@ ALERT_EMAILS_QUEUE = Queue(
     max_concurrency=2,
 )
 
+# --- the order workflow (issue 10 §1) ----------------------------------------------------------
+# orders stream -> start_order_workflows -> ORDER_WORKFLOW_QUEUE -> run_order_workflows ->
+# one ORDER_WORKFLOW execution per order (named after it). Its DLQ also holds workflow runs parked
+# for redrive (`make redrive QUEUE=order_workflow` starts them again).
+
 # --- domain events (issue 10 §4): the bus, its rules and the queues of its consumers -----------
 # Every order status change and low-stock crossing is published on the bus from the streams
 # (`orders.events`, `inventory.alerts`); each rule feeds one consumer's queue, each queue has its
@@ -159,7 +164,22 @@ EVENT_SCHEMA_VERSION = 1  # the major version of every event schema today (`deta
 ORDER_EVENTS_TOPIC = Topic(
     key="order_events",
     env="ORDER_EVENTS_TOPIC_ARN",
-    description="Order status changes for outside subscribers: the domain events feed",
+    description="Order notifications for outside subscribers: the workflow's one message per confirmed "
+    "order (JSON), and the domain events feed of every other status change (orders.feed)",
+)
+
+ORDER_WORKFLOW_QUEUE = Queue(
+    key="order_workflow",
+    env="ORDER_WORKFLOW_QUEUE_URL",
+    description="Orders whose workflow is to start (new PLACED orders) or to settle (cancelled, shipped)",
+    consumer_timeout=60,
+)
+
+ORDER_WORKFLOW = StateMachine(
+    key="order_workflow",
+    env="ORDER_WORKFLOW_ARN",
+    asl_path="statemachines/order_workflow.asl.json",
+    description="After checkout: charge, commit stock, receipt, notify, e-mail, confirm; compensate failures",
 )
 
 PURCHASE_EMAILS_QUEUE = Queue(
@@ -177,7 +197,8 @@ LEDGER_EVENTS_QUEUE = Queue(
 ORDER_FEED_QUEUE = Queue(
     key="order_feed",
     env="ORDER_FEED_QUEUE_URL",
-    description="Every order event, republished on the order_events topic for outside subscribers",
+    description="Order events, republished on the order_events topic for outside subscribers (but "
+    "OrderConfirmed, which the workflow announces there itself)",
 )
 
 DOMAIN_EVENTS_BUS = EventBus(
@@ -215,9 +236,15 @@ DOMAIN_EVENTS_BUS = EventBus(
 )
 
 TOPICS: tuple[Topic, ...] = (LOW_STOCK_TOPIC, ORDER_EVENTS_TOPIC)
-QUEUES: tuple[Queue, ...] = (ALERT_EMAILS_QUEUE, PURCHASE_EMAILS_QUEUE, LEDGER_EVENTS_QUEUE, ORDER_FEED_QUEUE)
+QUEUES: tuple[Queue, ...] = (
+    ALERT_EMAILS_QUEUE,
+    ORDER_WORKFLOW_QUEUE,
+    PURCHASE_EMAILS_QUEUE,
+    LEDGER_EVENTS_QUEUE,
+    ORDER_FEED_QUEUE,
+)
 # The devstack provisions whatever is listed.
-STATE_MACHINES: tuple[StateMachine, ...] = ()
+STATE_MACHINES: tuple[StateMachine, ...] = (ORDER_WORKFLOW,)
 EVENT_BUSES: tuple[EventBus, ...] = (DOMAIN_EVENTS_BUS,)
 
 PRODUCTS = TableRef("products")

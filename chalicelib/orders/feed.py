@@ -6,8 +6,13 @@
 Subscribers get one message per fact (`events.once` on `eventId`: a redelivered or republished
 event is not published twice), as JSON (the EventBridge event: `detail-type`, `source`, `time`,
 `detail` as documented in docs/events/) with an `event_type` message attribute for subscription
-filter policies, and a readable line for e-mail subscriptions. The events carry the customer's
-e-mail and shipping address: the topic is encrypted and its subscriptions are the shop's own.
+filter policies, and a readable line for e-mail subscriptions.
+
+The topic is shared with the order workflow, whose `publish_order_notification` task already
+announces each confirmed order there (`event_type` OrderConfirmed, its own JSON, docs/CONTRACTS.md):
+the feed publishes every *other* order event, so a subscriber never gets a confirmation twice. Like
+the workflow's notification, the feed carries no personal data: the order's `email` and
+`shippingAddress` are left out (`PERSONAL`).
 """
 
 from __future__ import annotations
@@ -19,6 +24,10 @@ from chalicelib.core.config import get_settings
 from chalicelib.core.observability import logger
 from chalicelib.orders.events import ACCEPT_ALL, order_of
 
+# Announced on the topic by the workflow's own task (orders.workflow.NOTIFICATION_TYPE).
+ANNOUNCED_BY_WORKFLOW = frozenset({"OrderConfirmed"})
+PERSONAL = ("email", "shippingAddress")
+
 
 def summary(message: dict[str, Any]) -> str:
     detail = message["detail"]
@@ -27,15 +36,22 @@ def summary(message: dict[str, Any]) -> str:
     return f"{message['detailType']}: {what} at {detail['occurredAt']}"
 
 
+def public_order(order: dict[str, Any]) -> dict[str, Any]:
+    """The order without the customer's personal data."""
+    return {key: value for key, value in order.items() if key not in PERSONAL}
+
+
 def publish_to_feed(event: dict[str, Any]) -> dict[str, Any]:
     """Publish one event on the order_events topic (call through `events.once`)."""
     from chalicelib.core import notifications
 
+    detail = dict(event["detail"])
+    detail["order"] = public_order(detail["order"])
     payload = {
         "detail-type": event["detailType"],
         "source": event["source"],
         "time": event["time"],
-        "detail": event["detail"],
+        "detail": detail,
     }
     message_id = notifications.publish(
         topic_arn=get_settings().order_events_topic_arn,
@@ -53,6 +69,9 @@ def handle_messages(records: list[dict[str, Any]], context: Any = None) -> dict[
 
     def handle(event: bus.ReceivedEvent) -> None:
         order_of(event)
+        if event.detail_type in ANNOUNCED_BY_WORKFLOW:
+            logger.debug("announced by the workflow's notification", extra={"event_id": event.event_id})
+            return
         bus.once(publish_to_feed)(event=event.message())
 
     return bus.consume(records, context, handle, accept=ACCEPT_ALL)
