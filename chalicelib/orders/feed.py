@@ -12,7 +12,7 @@ The topic is shared with the order workflow, whose `publish_order_notification` 
 announces each confirmed order there (`event_type` OrderConfirmed, its own JSON, docs/CONTRACTS.md):
 the feed publishes every *other* order event, so a subscriber never gets a confirmation twice. Like
 the workflow's notification, the feed carries no personal data: the order's `email` and
-`shippingAddress` are left out (`PERSONAL`).
+`shippingAddress` are left out (`PERSONAL`), and a guest's actor (`guest:<e-mail>`) is just `guest`.
 """
 
 from __future__ import annotations
@@ -36,9 +36,21 @@ def summary(message: dict[str, Any]) -> str:
     return f"{message['detailType']}: {what} at {detail['occurredAt']}"
 
 
+def public_actor(actor: Any) -> Any:
+    """`guest:<e-mail>` -> `guest`: who acted, without the guest's address."""
+    return actor.split(":", 1)[0] if isinstance(actor, str) and "@" in actor else actor
+
+
 def public_order(order: dict[str, Any]) -> dict[str, Any]:
-    """The order without the customer's personal data."""
-    return {key: value for key, value in order.items() if key not in PERSONAL}
+    """The order without the customer's personal data (e-mail, address, a guest's e-mail as actor)."""
+    public = {key: value for key, value in order.items() if key not in PERSONAL}
+    history = public.get("statusHistory")
+    if isinstance(history, list):
+        public["statusHistory"] = [
+            {**change, "by": public_actor(change.get("by"))} if isinstance(change, dict) else change
+            for change in history
+        ]
+    return public
 
 
 def publish_to_feed(event: dict[str, Any]) -> dict[str, Any]:
@@ -47,6 +59,7 @@ def publish_to_feed(event: dict[str, Any]) -> dict[str, Any]:
 
     detail = dict(event["detail"])
     detail["order"] = public_order(detail["order"])
+    detail["actor"] = public_actor(detail.get("actor"))
     payload = {
         "detail-type": event["detailType"],
         "source": event["source"],
