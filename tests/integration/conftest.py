@@ -36,7 +36,8 @@ class Cognito:
 
 def _reset_adapters() -> None:
     from chalicelib.core import db, notifications, storage
-    from chalicelib.inventory import alerts
+    from chalicelib.core import events as domain_events
+    from chalicelib.inventory import alerts, digests
     from chalicelib.orders import payments
 
     db._connection = None
@@ -45,6 +46,10 @@ def _reset_adapters() -> None:
     payments.set_gateway(None)
     alerts._idempotent.cache_clear()
     alerts._idempotency_config.cache_clear()
+    domain_events.set_events(None)
+    domain_events.once.cache_clear()
+    domain_events._dedupe_config.cache_clear()
+    digests._sqs = None
     auth.set_jwks_client(None)
     reset_settings()
 

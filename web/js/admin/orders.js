@@ -39,21 +39,25 @@ function row(o) {
     h("td", {}, statusBadge(o.status)));
 }
 
+let listSeq = 0;
+
 async function loadList(append = false) {
-  if (!append) {
-    cursor = null;
-    table.tbody.replaceChildren();
-  }
+  // A filter changed while a page was loading: only the newest request's answer is drawn.
+  const mine = ++listSeq;
+  if (!append) cursor = null;
   table.state.textContent = "Loading…";
   try {
     const page = await api.listOrders({ day: dayInput.value || undefined, status: statusSelect.value || undefined, limit: 50, cursor: append ? cursor : undefined });
+    if (mine !== listSeq) return;
     if (!dayInput.value && page.day) dayInput.value = page.day;
-    table.tbody.append(...(page.items || []).map(row));
+    const rows = (page.items || []).map(row);
+    if (append) table.tbody.append(...rows);
+    else table.tbody.replaceChildren(...rows);
     cursor = page.nextCursor || null;
     more.hidden = !cursor;
     table.state.textContent = table.tbody.children.length ? "" : "No orders on this day.";
   } catch (err) {
-    table.state.textContent = errorText(err);
+    if (mine === listSeq) table.state.textContent = errorText(err);
   }
 }
 
