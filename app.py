@@ -399,9 +399,9 @@ def _catalog_response(body: dict[str, Any], caller: Any) -> Response:
 def list_test_cards() -> Response:
     """Stripe's test card numbers and the gateway's test tokens, for the storefront's card form
     (which maps a number to its token in the browser: no card number is ever sent)."""
-    from chalicelib.orders.payments import cards
+    from chalicelib.shop import payment_cards
 
-    return Response(cards.card_table(), headers={"Cache-Control": "public, max-age=3600"})
+    return Response(payment_cards.card_table(), headers={"Cache-Control": "public, max-age=3600"})
 
 
 # --- the API itself ---------------------------------------------------------------------------

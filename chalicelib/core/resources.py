@@ -171,8 +171,7 @@ ORDER_EVENTS_TOPIC = Topic(
 ORDER_WORKFLOW_QUEUE = Queue(
     key="order_workflow",
     env="ORDER_WORKFLOW_QUEUE_URL",
-    description="Orders whose workflow is to start (new PLACED orders) or to settle (cancelled, shipped)",
-    consumer_timeout=60,
+    description="Order workflow attempts to start (new PLACED orders; redriven parked runs)",
 )
 
 ORDER_WORKFLOW = StateMachine(
