@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import boto3
+import pytest
 from chalice.test import Client
 
 from devstack.runtime import sqs_record, stream_record
@@ -85,6 +86,27 @@ def test_an_order_confirmed_then_cancelled_reaches_every_consumer_once(shared_st
     for record in feed:
         event = json.loads(record["body"])
         assert schema_errors(event["detail-type"], event["detail"]) == []
+
+    # SES and SNS down at first: the messages fail (their dedupe records are deleted, so the
+    # retry sends), and nothing was sent.
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    from chalicelib.core import notifications
+
+    with pytest.MonkeyPatch.context() as outage:
+
+        def down(**_: Any) -> str:
+            raise RuntimeError("service unavailable")
+
+        outage.setattr(notifications, "send_mail", down)
+        outage.setattr(notifications, "publish", down)
+        with pytest.raises(BatchProcessingError):  # its only message failed: the whole batch fails
+            invoke(client, "send_purchase_emails", purchases)
+        placed = next(r for r in feed if json.loads(r["body"])["detail-type"] == "OrderPlaced")
+        confirmed = next(r for r in feed if json.loads(r["body"])["detail-type"] == "OrderConfirmed")
+        failed = invoke(client, "publish_order_feed", [placed, confirmed])  # the workflow announces the latter
+        assert failed == {"batchItemFailures": [{"itemIdentifier": placed["messageId"]}]}
+    assert mails_about(order.order_id) == []
 
     for _ in range(2):  # the second time: every message delivered again
         assert invoke(client, "send_purchase_emails", purchases) == {"batchItemFailures": []}
