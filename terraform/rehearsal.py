@@ -193,6 +193,55 @@ def _compact_redrive_policy() -> None:
     Queue._rehearsal_fixed = True
 
 
+def _validate_state_machine_definitions() -> None:
+    """moto has no ValidateStateMachineDefinition (called by the provider before creating a state
+    machine) nor ListStateMachineVersions (called when reading one back); their 500s make the
+    provider retry until the apply times out. The rehearsal lists the versions moto keeps, and
+    answers the validation with the checks moto's own parser would choke on (JSON, `StartAt` and every `Next`/`Default`
+    naming a state of the same scope), as `{"result": "OK"|"FAIL", "diagnostics": [...]}`."""
+    from moto.core.responses import ActionResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    if getattr(StepFunctionResponse, "_rehearsal_fixed", False):
+        return
+
+    def problems(scope: dict[str, Any], where: str) -> list[str]:
+        states = scope.get("States")
+        if not isinstance(states, dict) or not states:
+            return [f"{where}: no States"]
+        found = [] if scope.get("StartAt") in states else [f"{where}: StartAt names no state"]
+        for name, state in states.items():
+            targets = [state.get("Next"), state.get("Default")]
+            targets += [c.get("Next") for c in state.get("Choices", []) + state.get("Catch", [])]
+            found += [f"{where}.{name}: {t!r} names no state" for t in targets if t is not None and t not in states]
+            for index, branch in enumerate(state.get("Branches", [])):
+                found += problems(branch, f"{where}.{name}.Branches[{index}]")
+            if isinstance(state.get("ItemProcessor") or state.get("Iterator"), dict):
+                found += problems(state.get("ItemProcessor") or state.get("Iterator"), f"{where}.{name}")
+        return found
+
+    def validate_state_machine_definition(self: Any) -> ActionResult:
+        try:
+            definition = json.loads(self._get_param("definition") or "")
+            found = problems(definition, "$") if isinstance(definition, dict) else ["$: not an object"]
+        except ValueError as error:
+            found = [f"$: not JSON ({error})"]
+        diagnostics = [{"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": m} for m in found]
+        return ActionResult({"result": "FAIL" if found else "OK", "diagnostics": diagnostics, "truncated": False})
+
+    def list_state_machine_versions(self: Any) -> ActionResult:
+        machine = self.stepfunction_backend.describe_state_machine(self._get_param("stateMachineArn"))
+        versions = [
+            {"stateMachineVersionArn": v.arn, "creationDate": v.creation_date}
+            for _, v in sorted(getattr(machine, "versions", {}).items(), reverse=True)
+        ]
+        return ActionResult({"stateMachineVersions": versions})
+
+    StepFunctionResponse.validate_state_machine_definition = validate_state_machine_definition
+    StepFunctionResponse.list_state_machine_versions = list_state_machine_versions
+    StepFunctionResponse._rehearsal_fixed = True
+
+
 def _load_aws_managed_policies() -> None:
     """moto knows AWS managed IAM policies (`arn:aws:iam::aws:policy/...`) only when asked to;
     the API Gateway account role attaches AmazonAPIGatewayPushToCloudWatchLogs."""
@@ -206,6 +255,7 @@ _EMULATOR_FIXES: list[Callable[[], None]] = [
     _skip_conditional_bucket_denies,
     _compact_redrive_policy,
     _load_aws_managed_policies,
+    _validate_state_machine_definitions,
 ]
 
 
