@@ -37,6 +37,10 @@ class Settings:
     reorder_window_days: int
     reorder_target_cover_days: int
     reorder_lead_time_days: int
+    # The back office (issue 11): where the daily report's summary is published, and the API
+    # Gateway usage plan (by name) that the machine clients' API keys are registered with.
+    daily_sales_topic_arn: str = ""
+    machine_usage_plan_name: str = ""
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -83,6 +87,8 @@ def get_settings() -> Settings:
         reorder_window_days=_positive(env, "REORDER_WINDOW_DAYS", 28),
         reorder_target_cover_days=_positive(env, "REORDER_TARGET_COVER_DAYS", 14),
         reorder_lead_time_days=_positive(env, "REORDER_LEAD_TIME_DAYS", 7),
+        daily_sales_topic_arn=env.get("DAILY_SALES_TOPIC_ARN", ""),
+        machine_usage_plan_name=env.get("MACHINE_USAGE_PLAN_NAME", ""),
     )
 
 
