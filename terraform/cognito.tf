@@ -40,9 +40,25 @@ resource "aws_cognito_user_pool" "this" {
     email_message        = "Your Stockroom verification code is {####}."
   }
 
+  # New pools start on ESSENTIALS, which refuses threat protection: the plan is explicit, and
+  # variables.tf allows threat protection only with PLUS.
+  user_pool_tier = var.cognito_user_pool_tier
+
   user_pool_add_ons {
-    advanced_security_mode = "AUDIT"
+    advanced_security_mode = var.cognito_threat_protection
   }
+
+  # Verification and reset codes go through SES from the shop's own verified sender, not from
+  # Cognito's built-in account (a few dozen e-mails a day: a sign-up bot would exhaust it and
+  # lock every customer out of password resets). ses.tf lets Cognito send as that identity.
+  email_configuration {
+    email_sending_account = "DEVELOPER"
+    source_arn            = aws_sesv2_email_identity.sender.arn
+    from_email_address    = var.sender_email
+    configuration_set     = aws_sesv2_configuration_set.this.configuration_set_name
+  }
+
+  depends_on = [aws_sesv2_email_identity_policy.cognito_sends]
 }
 
 resource "aws_cognito_user_group" "admin" {

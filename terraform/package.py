@@ -2,8 +2,11 @@
 
     python -m terraform.package [--out terraform] [--stage prod]
 
-1. `chalice package --pkg-format terraform --stage prod` into a scratch directory (offline: fake
-   credentials and a region are supplied when none are set; Chalice only needs them to name ARNs).
+1. `download_wheelhouse()`: every dependency locked in requirements.txt (hashes checked) as a
+   wheel the python3.11 Lambda runtime can load (manylinux, glibc <= 2.26); no source builds.
+   Then `chalice package --pkg-format terraform --stage prod` into a scratch directory, its pip
+   limited to that wheelhouse (fake credentials and a region are supplied when none are set;
+   Chalice only needs them to name ARNs).
 2. `complete()` rewrites the generated `chalice.tf.json` for what Chalice lacks (each step says
    why). It is a pure function of the template, tested in tests/infra.
 3. `slim_layer()` drops boto3/botocore/s3transfer from the managed layer: the Lambda runtime has
@@ -35,6 +38,8 @@ STREAM_FAILURE_DESTINATION = "${aws_sqs_queue.stream_failures_dlq.arn}"
 STREAM_MAX_RETRY_ATTEMPTS = 5
 STREAM_MAX_RECORD_AGE_SECONDS = 6 * 3600
 PLATFORM_KEY = "${aws_kms_key.this.arn}"
+NAME_PREFIX = "${var.name_prefix}"
+METRICS_NAMESPACE = "${var.name_prefix}"
 LOG_RETENTION = "${var.log_retention_days}"
 
 # Provided by the Lambda Python runtime; the managed layer need not carry them. urllib3 is here only
@@ -55,6 +60,7 @@ def complete(template: dict[str, Any], app_name: str, stage: str) -> dict[str, A
     t.pop("terraform", None)
     # null_data_source is deprecated and unused; dropping it drops the null provider too.
     t.get("data", {}).pop("null_data_source", None)
+    _apply_name_prefix(resources, app_name, stage)
 
     # A log group per function, created before it (else Lambda creates one that never expires),
     # encrypted, with retention. Function environment encrypted with the platform key.
@@ -72,6 +78,20 @@ def complete(template: dict[str, Any], app_name: str, stage: str) -> dict[str, A
     # function key => function name, for the alarms and dashboard in observability.tf.
     t.setdefault("locals", {})["chalice_functions"] = {k: f["function_name"] for k, f in functions.items()}
 
+    # Consumers by kind, for the lag alarms in observability.tf (stream iterator age, oldest
+    # message per queue): function key => function name / queue name.
+    stream_functions: dict[str, str] = {}
+    queue_consumers: dict[str, str] = {}
+    for mapping in resources.get("aws_lambda_event_source_mapping", {}).values():
+        function_key = _referenced(str(mapping.get("function_name", "")), "aws_lambda_function")
+        if function_key in functions and is_stream_mapping(mapping):
+            stream_functions[function_key] = functions[function_key]["function_name"]
+        queue_key = _referenced(str(mapping.get("event_source_arn", "")), "aws_sqs_queue")
+        if function_key in functions and queue_key and is_sqs_mapping(mapping):
+            queue_consumers[function_key] = f"${{aws_sqs_queue.{queue_key}.name}}"
+    t["locals"]["chalice_stream_functions"] = stream_functions
+    t["locals"]["chalice_queue_consumers"] = queue_consumers
+
     for mapping in resources.get("aws_lambda_event_source_mapping", {}).values():
         if is_sqs_mapping(mapping):
             # Handlers return Powertools' partial batch response: only failed messages go back.
@@ -86,10 +106,61 @@ def complete(template: dict[str, Any], app_name: str, stage: str) -> dict[str, A
     # Chalice names a schedule rule after its handler only: two stages (or apps) in one account
     # would fight over "reconcile_stock-event".
     for key, rule in resources.get("aws_cloudwatch_event_rule", {}).items():
-        rule["name"] = (f"{app_name}-{stage}-{key}")[:64]
+        rule["name"] = f"{NAME_PREFIX}-{key}"
+    # One metrics namespace per environment: two environments in one account must not add up
+    # each other's business metrics on their dashboards and alarms (observability.tf).
+    for function in functions.values():
+        variables = function.get("environment", {}).get("variables", {})
+        if "POWERTOOLS_METRICS_NAMESPACE" in variables:
+            variables["POWERTOOLS_METRICS_NAMESPACE"] = METRICS_NAMESPACE
+    _grant_ses_sandbox_recipients(resources)
 
     _complete_rest_api(t, resources)
     return t
+
+
+def _apply_name_prefix(resources: dict[str, Any], app_name: str, stage: str) -> None:
+    """Every generated physical name starts with var.name_prefix, never with `<app>-<stage>`:
+    Chalice names functions, roles and the layer `stockroom-prod...` whatever the environment, so
+    a second environment in the account would collide. The function keys stay the names' tails
+    (`<prefix>-on_stock_change`); the API handler, which Chalice names `<app>-<stage>` alone,
+    becomes `<prefix>-api_handler`. Runs before anything derives names from them (log groups)."""
+    generated = f"{app_name}-{stage}"
+    for named in resources.values():
+        for key, body in named.items():
+            for attribute in ("name", "function_name", "layer_name"):
+                value = body.get(attribute)
+                if not isinstance(value, str):
+                    continue
+                if value == generated:
+                    body[attribute] = f"{NAME_PREFIX}-{key}"
+                elif value.startswith(generated + "-"):
+                    body[attribute] = NAME_PREFIX + value[len(generated) :]
+    for api in resources.get("aws_api_gateway_rest_api", {}).values():
+        if api.get("name") == app_name:
+            api["name"] = NAME_PREFIX
+
+
+def _grant_ses_sandbox_recipients(resources: dict[str, Any]) -> None:
+    """In the SES sandbox, IAM checks a sender's grant on each recipient's identity too. Every
+    role whose policy sends e-mail gets a companion grant on the sandbox recipients (ses.tf),
+    present only while `var.ses_sandbox_recipients` is on."""
+    policies = resources.get("aws_iam_role_policy", {})
+    for key, policy in list(policies.items()):
+        text = str(policy.get("policy", ""))
+        actions = [a for a in ("ses:SendEmail", "ses:SendRawEmail") if f'"{a}"' in text]
+        if not actions:
+            continue
+        policies[f"{key}_ses_sandbox"] = {
+            "count": "${var.ses_sandbox_recipients ? 1 : 0}",
+            "name": "SesSandboxRecipients",
+            "role": policy["role"],
+            "policy": (
+                '${jsonencode({Version = "2012-10-17", Statement = [{Sid = "SendToSandboxRecipients",'
+                f' Effect = "Allow", Action = {json.dumps(actions)},'
+                " Resource = local.ses_recipient_identity_arns}]})}"
+            ),
+        }
 
 
 def _complete_rest_api(t: dict[str, Any], resources: dict[str, Any]) -> None:
@@ -126,6 +197,12 @@ def _complete_rest_api(t: dict[str, Any], resources: dict[str, Any]) -> None:
                 output["value"] = "${aws_api_gateway_stage.api.invoke_url}"
 
 
+def _referenced(expression: str, rtype: str) -> str | None:
+    """`${aws_sqs_queue.alert_emails.arn}` -> `alert_emails` (for rtype aws_sqs_queue)."""
+    match = re.search(rf"\$\{{{rtype}\.([A-Za-z0-9_-]+)\.", expression)
+    return match.group(1) if match else None
+
+
 def is_sqs_mapping(mapping: dict[str, Any]) -> bool:
     arn = str(mapping.get("event_source_arn", ""))
     return "aws_sqs_queue." in arn or ":sqs:" in arn
@@ -147,8 +224,81 @@ def slim_layer(src: Path, dest: Path) -> None:
             zout.writestr(item, zin.read(item.filename))
 
 
-def run_chalice_package(stage: str, build_dir: Path) -> None:
-    env = dict(os.environ)
+# The python3.11 Lambda runtime runs on Amazon Linux 2 (glibc 2.26): a compiled package loads
+# there only from a manylinux wheel for glibc <= 2.26 (PEP 600 tags, with their legacy aliases).
+LAMBDA_PYTHON = "3.11"
+LAMBDA_GLIBC = (2, 26)
+LAMBDA_PLATFORMS = (
+    *(f"manylinux_2_{minor}_x86_64" for minor in range(5, LAMBDA_GLIBC[1] + 1)),
+    "manylinux2014_x86_64",
+    "manylinux2010_x86_64",
+    "manylinux1_x86_64",
+)
+
+
+def download_wheelhouse(requirements: Path, dest: Path) -> None:
+    """Every locked runtime dependency as the wheel the Lambda runtime can load, checked against
+    the lock's hashes. No source builds: a package without such a wheel fails here, loudly,
+    instead of shipping something compiled against this machine's libraries."""
+    platforms = [arg for platform in LAMBDA_PLATFORMS for arg in ("--platform", platform)]
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--require-hashes",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--implementation",
+            "cp",
+            "--python-version",
+            LAMBDA_PYTHON,
+            "--abi",
+            f"cp{LAMBDA_PYTHON.replace('.', '')}",
+            "--abi",
+            "abi3",
+            "--abi",
+            "none",
+            *platforms,
+            "-r",
+            str(requirements),
+            "--dest",
+            str(dest),
+        ],
+        check=True,
+        env=_pip_environment(),
+    )
+
+
+def _pip_environment(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env.update(extra)
+    return env
+
+
+def packaging_environment(config: dict[str, Any], wheelhouse: Path) -> dict[str, str]:
+    """The environment `chalice package` runs in.
+
+    - Chalice's own pip runs see only the verified wheelhouse: what is deployed is what is locked.
+    - None of the app's settings (any variable a stage of .chalice/config.json defines): Chalice
+      imports app.py to read its routes, and app.py reads settings such as CORS_ALLOW_ORIGIN from
+      the environment. Left in place, a developer's devstack variables (or a test's) would change
+      the production template: CORS preflight routes, and a Terraform cycle with them.
+    """
+    settings = set(config.get("environment_variables", {}))
+    for stage in config.get("stages", {}).values():
+        settings |= set(stage.get("environment_variables", {}))
+    env = _pip_environment(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(wheelhouse))
+    return {name: value for name, value in env.items() if name not in settings}
+
+
+def run_chalice_package(stage: str, build_dir: Path, wheelhouse: Path) -> None:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    env = packaging_environment(config, wheelhouse)
     # `chalice package` never calls AWS, but boto3 wants a region and credentials to exist.
     env.setdefault("AWS_DEFAULT_REGION", env.get("AWS_REGION", "us-east-1"))
     if not (env.get("AWS_ACCESS_KEY_ID") or env.get("AWS_PROFILE")):
@@ -179,8 +329,10 @@ def package(out: Path, stage: str = "prod") -> dict[str, int]:
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="chalice-package-") as scratch:
-        build = Path(scratch)
-        run_chalice_package(stage, build)
+        build = Path(scratch) / "build"
+        wheelhouse = Path(scratch) / "wheelhouse"
+        download_wheelhouse(ROOT / "requirements.txt", wheelhouse)
+        run_chalice_package(stage, build, wheelhouse)
         template = json.loads((build / "chalice.tf.json").read_text())
         completed = complete(template, app_name=config["app_name"], stage=stage)
         (out / "chalice.tf.json").write_text(json.dumps(completed, indent=2, sort_keys=True) + "\n")

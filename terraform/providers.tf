@@ -22,3 +22,17 @@ locals {
   # forwards /api/* unchanged, so the stage name *is* the site's API path (same origin).
   api_stage_name = "api"
 }
+
+# CloudFront's web ACL (waf.tf) must live in us-east-1 whatever the platform's region.
+provider "aws" {
+  alias  = "us_east_1"
+  region = "us-east-1"
+
+  default_tags {
+    tags = merge(var.tags, {
+      Application = "stockroom"
+      Environment = var.name_prefix
+      ManagedBy   = "terraform"
+    })
+  }
+}

@@ -207,3 +207,92 @@ variable "point_in_time_recovery" {
   type        = bool
   default     = true
 }
+
+variable "waf_rate_limit" {
+  description = "Requests one client address may make to the site and API in any 5 minutes before WAF blocks it."
+  type        = number
+  default     = 2000
+
+  validation {
+    condition     = var.waf_rate_limit >= 100 && var.waf_rate_limit <= 2000000000 && floor(var.waf_rate_limit) == var.waf_rate_limit
+    error_message = "waf_rate_limit must be a whole number of at least 100 (WAF's minimum)."
+  }
+}
+
+variable "cognito_user_pool_tier" {
+  description = "Cognito feature plan of the user pool: LITE, ESSENTIALS (the default for new pools) or PLUS (needed for threat protection)."
+  type        = string
+  default     = "ESSENTIALS"
+
+  validation {
+    condition     = contains(["LITE", "ESSENTIALS", "PLUS"], var.cognito_user_pool_tier)
+    error_message = "cognito_user_pool_tier must be LITE, ESSENTIALS or PLUS."
+  }
+}
+
+variable "cognito_threat_protection" {
+  description = "Cognito threat protection (advanced security): OFF, AUDIT or ENFORCED. Anything but OFF needs cognito_user_pool_tier = \"PLUS\"."
+  type        = string
+  default     = "OFF"
+
+  validation {
+    condition     = contains(["OFF", "AUDIT", "ENFORCED"], var.cognito_threat_protection)
+    error_message = "cognito_threat_protection must be OFF, AUDIT or ENFORCED."
+  }
+
+  # Cognito refuses threat protection below the PLUS plan, and only at create time: catch it at plan.
+  validation {
+    condition     = var.cognito_threat_protection == "OFF" || var.cognito_user_pool_tier == "PLUS"
+    error_message = "cognito_threat_protection other than OFF needs cognito_user_pool_tier = \"PLUS\" (ESSENTIALS and LITE pools refuse it)."
+  }
+}
+
+variable "ses_sandbox_recipients" {
+  description = "While the SES account is in the sandbox (every new account is), each recipient must be a verified identity and the senders' IAM grants must cover it. true: verify each admin_emails address (each gets a link to click) and grant sending to them. Turn off once SES production access is granted."
+  type        = bool
+  default     = true
+}
+
+variable "error_ratio_percent" {
+  description = "Alarm when more than this percentage of API requests (5xx) or of a function's invocations fail, in 2 of 3 five-minute periods."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.error_ratio_percent > 0 && var.error_ratio_percent <= 100
+    error_message = "error_ratio_percent must be above 0 and at most 100."
+  }
+}
+
+variable "min_invocations" {
+  description = "Below this many requests (or invocations) in five minutes the error ratio counts as 0: one error in a quiet period is not an incident."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.min_invocations >= 1 && floor(var.min_invocations) == var.min_invocations
+    error_message = "min_invocations must be a whole number of at least 1."
+  }
+}
+
+variable "stream_lag_alarm_seconds" {
+  description = "Alarm when a stream consumer is more than this many seconds behind its DynamoDB stream (IteratorAge)."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.stream_lag_alarm_seconds >= 60
+    error_message = "stream_lag_alarm_seconds must be at least 60."
+  }
+}
+
+variable "queue_lag_alarm_seconds" {
+  description = "Alarm when the oldest message of a consumer's queue has waited more than this many seconds."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.queue_lag_alarm_seconds >= 60
+    error_message = "queue_lag_alarm_seconds must be at least 60."
+  }
+}

@@ -2,7 +2,8 @@
 # Chalice writes into chalice.tf.json (Terraform < 1.4, AWS provider < 5), which would clash with
 # these: a module may declare its required providers only once.
 terraform {
-  required_version = ">= 1.5.0"
+  # 1.9: variable validations may compare two variables (cognito_threat_protection needs PLUS).
+  required_version = ">= 1.9.0"
 
   required_providers {
     aws = {

@@ -101,6 +101,15 @@ data "aws_iam_policy_document" "web_bucket" {
   }
 }
 
+# Viewer request on the site behaviour: maps folder URIs to their index.html (see the file).
+resource "aws_cloudfront_function" "folder_index" {
+  name    = "${var.name_prefix}-folder-index"
+  runtime = "cloudfront-js-2.0"
+  comment = "Folder URIs to their index.html (S3 REST origins have no index documents)"
+  publish = true
+  code    = file("${path.module}/functions/folder-index.js")
+}
+
 resource "aws_cloudfront_origin_access_control" "web" {
   name                              = "${var.name_prefix}-web"
   description                       = "CloudFront signs its requests to the site bucket"
@@ -109,21 +118,17 @@ resource "aws_cloudfront_origin_access_control" "web" {
   signing_protocol                  = "sigv4"
 }
 
-data "aws_cloudfront_cache_policy" "caching_optimized" {
-  name = "Managed-CachingOptimized"
-}
-
-data "aws_cloudfront_cache_policy" "caching_disabled" {
-  name = "Managed-CachingDisabled"
-}
-
-# Everything the viewer sent except Host: API Gateway must see its own host name.
-data "aws_cloudfront_origin_request_policy" "all_viewer_except_host" {
-  name = "Managed-AllViewerExceptHostHeader"
-}
-
-data "aws_cloudfront_response_headers_policy" "security_headers" {
-  name = "Managed-SecurityHeadersPolicy"
+# AWS managed CloudFront policies by their published ids (the same in every account, documented in
+# the CloudFront Developer Guide, "Use managed cache policies" and friends). Constants rather than
+# `data "aws_cloudfront_*_policy"` look-ups by name: a plan needs no extra API calls or permissions,
+# and a renamed managed policy cannot silently change what the distribution uses.
+locals {
+  cloudfront_managed_policy = {
+    caching_optimized         = "658327ea-f89d-4fab-a63d-7e88639e58f6" # Managed-CachingOptimized
+    caching_disabled          = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad" # Managed-CachingDisabled
+    all_viewer_except_host    = "b689b0a8-53d0-40ab-baf2-68738e2966ac" # Managed-AllViewerExceptHostHeader (API Gateway must see its own Host)
+    security_headers_response = "67f7725c-6f97-4210-82d7-5512b31e9d03" # Managed-SecurityHeadersPolicy
+  }
 }
 
 locals {
@@ -132,8 +137,8 @@ locals {
 }
 
 resource "aws_cloudfront_distribution" "web" {
-  #checkov:skip=CKV_AWS_68:No WAF web ACL yet: the API stage throttles, and WAF's cost is not justified for this shop's traffic.
-  #checkov:skip=CKV2_AWS_47:No WAF web ACL (see CKV_AWS_68), so no Log4j rule group.
+  #checkov:skip=CKV2_AWS_32:The managed SecurityHeadersPolicy is attached by its published id (local.cloudfront_managed_policy); checkov recognises only a policy resource.
+  #checkov:skip=CKV2_AWS_47:The web ACL (waf.tf) rate-limits per client; the API runs no Java, so no Log4j rule group.
   #checkov:skip=CKV_AWS_86:CloudFront standard logs need an ACL-enabled bucket; API access logs and Lambda logs cover the API.
   #checkov:skip=CKV_AWS_174:The default *.cloudfront.net certificate; TLS 1.2 minimum applies once a custom domain certificate is set.
   #checkov:skip=CKV2_AWS_42:The default *.cloudfront.net certificate until the shop brings its own domain.
@@ -141,6 +146,7 @@ resource "aws_cloudfront_distribution" "web" {
   #checkov:skip=CKV_AWS_374:The shop sells to any country; no geo restriction.
   enabled             = true
   comment             = "${var.name_prefix} site and API"
+  web_acl_id          = aws_wafv2_web_acl.site.arn
   default_root_object = "index.html"
   http_version        = "http2and3"
   is_ipv6_enabled     = true
@@ -171,8 +177,14 @@ resource "aws_cloudfront_distribution" "web" {
     allowed_methods            = ["GET", "HEAD", "OPTIONS"]
     cached_methods             = ["GET", "HEAD"]
     compress                   = true
-    cache_policy_id            = data.aws_cloudfront_cache_policy.caching_optimized.id
-    response_headers_policy_id = data.aws_cloudfront_response_headers_policy.security_headers.id
+    cache_policy_id            = local.cloudfront_managed_policy.caching_optimized
+    response_headers_policy_id = local.cloudfront_managed_policy.security_headers_response
+
+    # Folder URIs ("/admin/") to their index.html: S3 behind origin access control has none.
+    function_association {
+      event_type   = "viewer-request"
+      function_arn = aws_cloudfront_function.folder_index.arn
+    }
   }
 
   # The public catalog may be cached briefly (catalog_cache.tf); listed first: first match wins.
@@ -184,8 +196,8 @@ resource "aws_cloudfront_distribution" "web" {
     cached_methods             = ["GET", "HEAD"]
     compress                   = true
     cache_policy_id            = aws_cloudfront_cache_policy.catalog.id
-    origin_request_policy_id   = data.aws_cloudfront_origin_request_policy.all_viewer_except_host.id
-    response_headers_policy_id = data.aws_cloudfront_response_headers_policy.security_headers.id
+    origin_request_policy_id   = local.cloudfront_managed_policy.all_viewer_except_host
+    response_headers_policy_id = local.cloudfront_managed_policy.security_headers_response
   }
 
   ordered_cache_behavior {
@@ -195,9 +207,9 @@ resource "aws_cloudfront_distribution" "web" {
     allowed_methods            = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
     cached_methods             = ["GET", "HEAD"]
     compress                   = true
-    cache_policy_id            = data.aws_cloudfront_cache_policy.caching_disabled.id
-    origin_request_policy_id   = data.aws_cloudfront_origin_request_policy.all_viewer_except_host.id
-    response_headers_policy_id = data.aws_cloudfront_response_headers_policy.security_headers.id
+    cache_policy_id            = local.cloudfront_managed_policy.caching_disabled
+    origin_request_policy_id   = local.cloudfront_managed_policy.all_viewer_except_host
+    response_headers_policy_id = local.cloudfront_managed_policy.security_headers_response
   }
 
   restrictions {

@@ -2,10 +2,11 @@
 
 API Gateway's Cognito authorizer checks tokens when deployed, but `chalice local` and the Chalice
 test client accept any token, even an unsigned one. So every route that relies on an identity
-verifies the token here: RS256 signature against the user pool's JWKS, issuer, audience (ID token)
-or client (access token), token use, expiry. The JWKS address is configured on its own
-(`COGNITO_JWKS_URL`): the local emulator serves its keys at its own address while its tokens name
-the AWS issuer.
+verifies the token here: RS256 signature against the user pool's JWKS, issuer, audience, token use,
+expiry. Only ID tokens: API Gateway's Cognito authorizer, configured without OAuth scopes (app.py),
+accepts ID tokens and refuses access tokens, so the app does the same and local behaviour matches.
+The JWKS address is configured on its own (`COGNITO_JWKS_URL`): the local emulator serves its keys
+at its own address while its tokens name the AWS issuer.
 """
 
 from __future__ import annotations
@@ -102,10 +103,11 @@ def verify_token(token: str) -> dict[str, Any]:
         raise Unauthorized("your session has expired; sign in again") from None
     except (jwt.PyJWTError, ValueError) as exc:
         raise Unauthorized(f"invalid token ({exc})") from None
-    token_use = claims.get("token_use")
-    client = claims.get("aud") if token_use == "id" else claims.get("client_id") if token_use == "access" else None
-    if client != settings.cognito_client_id:
-        raise Unauthorized("invalid token (issued for another client or of an unknown kind)")
+    if claims.get("token_use") != "id":
+        # What API Gateway's Cognito authorizer (no scopes) answers for an access token too.
+        raise Unauthorized("send the ID token from sign-in (IdToken), not the access or refresh token")
+    if claims.get("aud") != settings.cognito_client_id:
+        raise Unauthorized("invalid token (issued for another client)")
     return claims
 
 

@@ -18,7 +18,7 @@ from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.core import resources
+from chalicelib.core import observability, resources
 from chalicelib.core.config import get_settings
 from chalicelib.core.db import iso, utcnow
 from chalicelib.core.observability import logger, record_context
@@ -137,6 +137,7 @@ def email_alert(alert: dict[str, Any]) -> dict[str, Any]:
         text=notifications.render("low_stock_alert.txt", alert=alert),
     )
     logger.info("low-stock e-mail sent", extra={"alert_id": alert["alertId"], "ses_message_id": message_id})
+    observability.count(observability.ALERTS_SENT)
     return {"messageId": message_id}
 
 
@@ -172,7 +173,7 @@ def handle_stock_records(records: list[dict[str, Any]], context: Any = None) -> 
     _register(context)
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-    return dict(
+    response: dict[str, Any] = dict(
         process_partial_response(
             event={"Records": records},
             record_handler=_on_stock_record,
@@ -180,6 +181,9 @@ def handle_stock_records(records: list[dict[str, Any]], context: Any = None) -> 
             context=context,
         )
     )
+    failures: list[Any] = response.get("batchItemFailures", [])
+    observability.count(observability.RECORDS_FAILED, len(failures))
+    return response
 
 
 def handle_alert_email_messages(records: list[dict[str, Any]], context: Any = None) -> dict[str, Any]:
@@ -187,7 +191,7 @@ def handle_alert_email_messages(records: list[dict[str, Any]], context: Any = No
     _register(context)
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-    return dict(
+    response: dict[str, Any] = dict(
         process_partial_response(
             event={"Records": records},
             record_handler=_on_alert_message,
@@ -195,3 +199,6 @@ def handle_alert_email_messages(records: list[dict[str, Any]], context: Any = No
             context=context,
         )
     )
+    failures: list[Any] = response.get("batchItemFailures", [])
+    observability.count(observability.RECORDS_FAILED, len(failures))
+    return response

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.core import validation
+from chalicelib.core import observability, validation
 from chalicelib.core.config import get_settings
 from chalicelib.core.db import Cancelled, Stale, iso, optimistic, transact, utcnow
 from chalicelib.core.errors import Conflict, NotFound, ValidationError
@@ -446,6 +446,7 @@ def reconcile_all(*, actor: str) -> dict[str, Any]:
         checked += 1
         if reconcile_line(line, actor=actor):
             repaired += 1
+    observability.count(observability.RECONCILE_REPAIRS, repaired)
     return {"checked": checked, "repaired": repaired}
 
 

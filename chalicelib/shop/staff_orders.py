@@ -10,7 +10,7 @@ import json
 import uuid
 from typing import Any
 
-from chalicelib.core import idempotency, validation
+from chalicelib.core import idempotency, observability, validation
 from chalicelib.core.config import DEFAULT_WAREHOUSE_ID
 from chalicelib.core.db import Cancelled, business_date, iso, transact, utcnow
 from chalicelib.core.errors import InsufficientStock, NotFound
@@ -114,6 +114,7 @@ def place_inventory_order(body: dict[str, Any], *, actor: str, idempotency_key: 
             ) from None
         raise
     logger.info("inventory order placed", extra={"order_id": order_id, "product_id": product_id, "quantity": quantity})
+    observability.count(observability.ORDERS_PLACED)
     return response
 
 

@@ -30,9 +30,16 @@ def packaged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
 @pytest.fixture(scope="session")
 def module_dir(packaged: tuple[Path, dict[str, int]], tmp_path_factory: pytest.TempPathFactory) -> Path:
     out, _ = packaged
-    directory = tmp_path_factory.mktemp("module")
-    for tf in TERRAFORM.glob("*.tf"):
-        shutil.copy(tf, directory / tf.name)
+    directory = tmp_path_factory.mktemp("module") / "terraform"
+    # The module's files and the folders it reads (functions/), not the separate root modules
+    # (bootstrap/) or the tooling.
+    shutil.copytree(
+        TERRAFORM,
+        directory,
+        ignore=shutil.ignore_patterns(
+            "bootstrap", "checkov", ".terraform", "*.tfstate*", "__pycache__", "*.py", "*.zip", "chalice.tf.json"
+        ),
+    )
     shutil.copy(out / "chalice.tf.json", directory / "chalice.tf.json")
     return directory
 

@@ -175,7 +175,7 @@ def test_every_function_has_a_log_group(module: Module) -> None:
     m.resources["aws_cloudwatch_log_group"].pop("send_alert_emails")
     m.resources["aws_lambda_function"]["on_stock_change"]["depends_on"] = []
     problems = "\n".join(tfmodule.check_log_groups(m))
-    assert "send_alert_emails: no log group named /aws/lambda/stockroom-prod-send_alert_emails" in problems
+    assert "send_alert_emails: no log group named /aws/lambda/${var.name_prefix}-send_alert_emails" in problems
     assert "on_stock_change: does not depend on its log group" in problems
 
 
@@ -214,11 +214,11 @@ def test_mapping_check_catches_sqs_without_partial_failures_or_short_visibility(
     assert "< 6 x function timeout 300s" in problems
 
 
-def test_schedule_rules_are_named_per_app_and_stage(module: Module, chalice_config: dict[str, Any]) -> None:
-    assert tfmodule.check_schedule_rules(module, chalice_config["app_name"], "prod") == []
+def test_schedule_rules_are_named_per_environment(module: Module) -> None:
+    assert tfmodule.check_schedule_rules(module) == []
     m = broken(module)
-    next(iter(m.resources["aws_cloudwatch_event_rule"].values()))["name"] = "reconcile_stock-event"
-    assert tfmodule.check_schedule_rules(m, chalice_config["app_name"], "prod")
+    next(iter(m.resources["aws_cloudwatch_event_rule"].values()))["name"] = "stockroom-prod-reconcile_stock-event"
+    assert tfmodule.check_schedule_rules(m)
 
 
 # --- IAM ------------------------------------------------------------------------------------
@@ -291,17 +291,6 @@ def test_policies_cover_logs_and_event_sources(module: Module) -> None:
             assert _granted(grants, "sqs:SendMessage", destination), key
 
 
-def test_table_grants_include_describe_table_for_pynamodb(module: Module) -> None:
-    """PynamoDB calls DescribeTable before its first item call on a table. (Powertools'
-    idempotency layer, which the event handlers use for the idempotency table, does not.)"""
-    for key in module.resources["aws_lambda_function"]:
-        for actions, res in _grants(module, key):
-            item_calls = {a for a in actions if a.startswith("dynamodb:") and a.endswith("Item")}
-            for table in (r for r in res if r.startswith("${aws_dynamodb_table.") and r.endswith(".arn}")):
-                if item_calls and not (key != "api_handler" and table == "${aws_dynamodb_table.idempotency.arn}"):
-                    assert "dynamodb:DescribeTable" in actions, (key, table)
-
-
 # --- versions -------------------------------------------------------------------------------
 
 
@@ -325,12 +314,12 @@ def test_version_check_catches_chalice_defaults_and_old_providers(module: Module
     m.terraform = [
         (
             "versions.tf",
-            {"required_version": ">= 1.5.0", "required_providers": {"aws": {"version": ">= 5.0.0, < 6.0.0"}}},
+            {"required_version": ">= 1.9.0", "required_providers": {"aws": {"version": ">= 5.0.0, < 6.0.0"}}},
         )
     ]
     assert any("rejects runtime python3.11" in p for p in tfmodule.check_versions(m, MIN_PROVIDER_FOR_RUNTIME))
     m.terraform = [
-        ("versions.tf", {"required_version": ">= 1.5.0", "required_providers": {"aws": {"version": ">= 5.31.0"}}})
+        ("versions.tf", {"required_version": ">= 1.9.0", "required_providers": {"aws": {"version": ">= 5.31.0"}}})
     ]
     assert any("allows 6.x" in p for p in tfmodule.check_versions(m, MIN_PROVIDER_FOR_RUNTIME))
 

@@ -373,13 +373,14 @@ def check_event_source_mappings(module: Module) -> list[str]:
     return problems
 
 
-def check_schedule_rules(module: Module, app_name: str, stage: str) -> list[str]:
+def check_schedule_rules(module: Module) -> list[str]:
+    """Schedule rules are named per environment (`${var.name_prefix}-<rule>`) and uniquely."""
     rules = module.resources.get("aws_cloudwatch_event_rule", {})
     problems = []
     names = [r.get("name", "") for r in rules.values() if r.get("schedule_expression")]
     for name in names:
-        if not name.startswith(f"{app_name}-{stage}-"):
-            problems.append(f"schedule rule {name!r} is not named per app and stage ({app_name}-{stage}-...)")
+        if not name.startswith("${var.name_prefix}-"):
+            problems.append(f"schedule rule {name!r} is not named per environment (${{var.name_prefix}}-...)")
     if len(names) != len(set(names)):
         problems.append("schedule rule names are not unique")
     return problems
@@ -477,8 +478,8 @@ def check_versions(module: Module, min_provider_for_runtime: dict[str, str]) -> 
         )
     required_versions = [b["required_version"] for _, b in module.terraform if b.get("required_version")]
     for constraint in required_versions:
-        if not (allows(constraint, "1.5.0") and allows(constraint, "1.9.8")):
-            problems.append(f"required_version {constraint!r} rejects current Terraform (1.5-1.9)")
+        if not (allows(constraint, "1.9.0") and allows(constraint, "1.11.4")):
+            problems.append(f"required_version {constraint!r} rejects current Terraform (1.9-1.11)")
     if not required_versions:
         problems.append("no required_version")
     aws = None

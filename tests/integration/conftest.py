@@ -152,3 +152,21 @@ def sent_emails() -> list[Any]:
 
 def env(name: str) -> str:
     return os.environ[name]
+
+
+# --- least privilege: every AWS call recorded per function (tests/support/aws_calls.py) ----------
+
+LAST = "test_least_privilege.py"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def record_aws_calls() -> Iterator[Any]:
+    from tests.support.aws_calls import Recorder
+
+    with Recorder().recording() as recorder:
+        yield recorder
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The least-privilege comparison runs after every other test has recorded its calls."""
+    items.sort(key=lambda item: item.path.name == LAST)

@@ -57,10 +57,14 @@ def test_customer_is_403(client: Client, cognito: Cognito) -> None:
     assert response.status_code == 403 and response.data["error"] == "Forbidden"
 
 
-def test_admin_access_token_is_accepted_too(client: Client, cognito: Cognito) -> None:
+def test_admin_access_token_is_refused_as_api_gateway_refuses_it(client: Client, cognito: Cognito) -> None:
+    """API Gateway's Cognito authorizer without OAuth scopes takes ID tokens only; so does the app."""
+    from app import cognito as authorizer
+
+    assert not authorizer.to_swagger().get("x-amazon-apigateway-authorizer", {}).get("scopes")
     token = cognito.token(groups=["admin"], token_use="access")
     response = call(client, "POST", "/products", None, BED, Authorization=token)
-    assert response.status_code == 201
+    assert response.status_code == 401 and "ID token" in response.data["message"]
 
 
 def test_real_moto_login_token_works(client: Client, cognito: Cognito) -> None:

@@ -13,6 +13,7 @@ from chalice.test import Client
 from devstack.runtime import sqs_record, stream_record
 from tests.integration.conftest import Cognito, env, sent_emails
 from tests.integration.test_products_api import call, create
+from tests.support.aws_calls import acting_as
 
 
 class Stream:
@@ -311,9 +312,10 @@ def test_an_order_landing_mid_reconcile_books_no_phantom_correction(
     real = stock.reconcile_line
 
     def read_then_an_order_lands(line: Any, *, actor: str) -> bool:
-        staff_orders.place_inventory_order(
-            {"productId": "493.857.51", "quantity": 3}, actor="user:other@example.com", idempotency_key=None
-        )
+        with acting_as("api_handler"):  # the API's order, not the reconcile handler's (least privilege)
+            staff_orders.place_inventory_order(
+                {"productId": "493.857.51", "quantity": 3}, actor="user:other@example.com", idempotency_key=None
+            )
         return real(line, actor=actor)
 
     monkeypatch.setattr(stock, "reconcile_line", read_then_an_order_lands)
