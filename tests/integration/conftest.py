@@ -35,6 +35,7 @@ class Cognito:
 
 
 def _reset_adapters() -> None:
+    from chalicelib.backoffice import api_keys
     from chalicelib.core import db, notifications, storage
     from chalicelib.inventory import alerts
     from chalicelib.orders import payments
@@ -46,6 +47,7 @@ def _reset_adapters() -> None:
     alerts._idempotent.cache_clear()
     alerts._idempotency_config.cache_clear()
     auth.set_jwks_client(None)
+    api_keys.set_gateway(None)  # its usage plan's id belongs to one emulated account
     reset_settings()
 
 
