@@ -38,6 +38,7 @@ from chalicelib.backoffice.catalog_csv import (
     StockChange,
     StockState,
 )
+from chalicelib.core.config import DEFAULT_WAREHOUSE_ID
 from chalicelib.core.errors import ConcurrentUpdate, ImportInvalid, UnsupportedMediaType, ValidationError
 from chalicelib.core.observability import logger
 
@@ -78,6 +79,9 @@ def read_catalog() -> Catalog:
         if s.product_id in meta
     ]
     warehouses = [w.warehouse_id for w in Warehouse.scan(consistent_read=True, attributes_to_get=["warehouse_id"])]
+    # The default warehouse needs no record: every product starts there (`POST /products`), so the
+    # export lists it and the import must take it back.
+    warehouses.append(DEFAULT_WAREHOUSE_ID)
     return Catalog(CatalogSnapshot.of(products, stock, warehouses), meta)
 
 
@@ -262,7 +266,7 @@ def _apply(batch: list[Unit], catalog: Catalog, *, import_id: str, actor: str) -
     now = utcnow()
 
     def build(tx: TransactWrite) -> None:
-        for warehouse_id in sorted({w for unit in batch for w in unit.new_warehouses}):
+        for warehouse_id in sorted({w for unit in batch for w in unit.new_warehouses} - {DEFAULT_WAREHOUSE_ID}):
             tx.condition_check(Warehouse, warehouse_id, condition=Warehouse.warehouse_id.exists())
         for unit in batch:
             _write_unit(tx, unit, catalog, import_id=import_id, actor=actor, now=now)
