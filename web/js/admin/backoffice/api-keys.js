@@ -120,7 +120,7 @@ export default {
     section.append(
       pageHead("API keys", "For tills, marketplaces and other machine clients."),
       secretBox,
-      h("div", { class: "bo-grid" }, card("New key", "key-new", form), card("Keys", "key-list", listBox)),
+      h("div", { class: "bo-keys" }, card("New key", "key-new", form), card("Keys", "key-list", listBox)),
     );
   },
   show() {
