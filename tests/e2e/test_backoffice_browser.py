@@ -28,8 +28,8 @@ pytestmark = [
 ]
 
 
-def image_loaded(page: Any, selector: str) -> bool:
-    return bool(page.eval_on_selector(selector, "img => img.complete && img.naturalWidth > 0"))
+def image_loaded(tab: Any, selector: str) -> bool:
+    return bool(tab.eval_on_selector(selector, "img => img.complete && img.naturalWidth > 0"))
 
 
 def test_reports_and_reorder_pages(page: Any, site: dict[str, Any], api: Api, aws: Any) -> None:  # noqa: F811

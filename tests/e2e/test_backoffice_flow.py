@@ -88,7 +88,7 @@ def test_report_fired_emailed_and_read_back(stack: StackInfo, api: Api, aws: Any
     assert pdf.status_code == 302
     document = requests.get(pdf.headers["Location"], timeout=30)
     assert document.status_code == 200 and document.content.startswith(b"%PDF")
-    assert [r["date"] for r in api.get("/reports/daily").json()["items"]][0] == day
+    assert api.get("/reports/daily").json()["items"][0]["date"] == day
 
 
 def test_import_100_products_then_a_till_orders_with_a_key_until_revoked(api: Api) -> None:
