@@ -74,7 +74,7 @@ e2e: $(STAMP) deps-browser
 
 test: $(STAMP) $(CHECKOV_STAMP) deps-browser
 	$(MAKE) --no-print-directory lint typecheck
-	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(PY) -m tests.parallel "tests/integration tests/unit" "tests/e2e tests/infra"
 
 bench: $(STAMP)
 	$(PY) -m bench

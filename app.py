@@ -363,10 +363,10 @@ def get_order(order_id: str) -> dict[str, Any]:
 @app.route("/orders/{order_id}/cancel", methods=["POST"])
 def cancel_order(order_id: str) -> dict[str, Any]:
     from chalicelib.core import auth
-    from chalicelib.shop import orders
+    from chalicelib.orders import cancellation
 
     request = app.current_request
-    return orders.cancel_order(order_id, auth.optional_principal(request), request.headers.get("x-order-token"))
+    return cancellation.cancel_order(order_id, auth.optional_principal(request), request.headers.get("x-order-token"))
 
 
 @app.route("/me/orders", methods=["GET"], authorizer=cognito)
@@ -585,6 +585,18 @@ def machine_place_simple_order() -> Response:
     return Response(order, status_code=201, headers={"Location": f"/orders/{order['orderId']}"})
 
 
+# --- payments (test mode) ------------------------------------------------------------------------
+
+
+@app.route("/payments/test-cards", methods=["GET"])
+def list_test_cards() -> Response:
+    """Stripe's test card numbers and the gateway's test tokens, for the storefront's card form
+    (which maps a number to its token in the browser: no card number is ever sent)."""
+    from chalicelib.orders.payments import cards
+
+    return Response(cards.card_table(), headers={"Cache-Control": "public, max-age=3600"})
+
+
 # --- the API itself ---------------------------------------------------------------------------
 
 
@@ -674,6 +686,132 @@ def _event_time(event: Any) -> Any:
         return datetime.fromisoformat(str(raw).replace("Z", "+00:00")) if raw else None
     except ValueError:
         return None
+
+
+# --- order workflow (issue 10 §1, §3, §5) ------------------------------------------------------
+
+
+@app.route("/orders/{order_id}/receipt", methods=["GET"])
+def get_order_receipt(order_id: str) -> Response:
+    """The owner, an admin or the order's (or an e-mailed link's) token -> 302 to a short-lived URL."""
+    from chalicelib.core import auth
+    from chalicelib.orders import fulfilment
+
+    request = app.current_request
+    token = request.headers.get("x-order-token") or (request.query_params or {}).get("token")
+    location = fulfilment.receipt_location(order_id, auth.optional_principal(request), token)
+    return Response("", status_code=302, headers={"Location": location, "Cache-Control": "no-store"})
+
+
+@app.route("/orders/{order_id}/ship", methods=["POST"], authorizer=cognito)
+def ship_order(order_id: str) -> dict[str, Any]:
+    from chalicelib.core import auth
+    from chalicelib.orders import fulfilment
+
+    request = app.current_request
+    admin = auth.require_admin(request)
+    return fulfilment.ship_order(order_id, read_json(request) if request.raw_body else {}, admin=admin)
+
+
+@app.route("/orders/{order_id}/deliver", methods=["POST"], authorizer=cognito)
+def deliver_order(order_id: str) -> dict[str, Any]:
+    from chalicelib.core import auth
+    from chalicelib.orders import fulfilment
+
+    return fulfilment.deliver_order(order_id, admin=auth.require_admin(app.current_request))
+
+
+@app.on_dynamodb_record(stream_arn=resources.ORDERS.stream_arn_ref, batch_size=100, starting_position="TRIM_HORIZON")
+def start_order_workflows(event: DynamoDBEvent) -> dict[str, Any]:
+    """New PLACED orders -> the order_workflow queue."""
+    from chalicelib.orders import pipeline
+
+    return pipeline.handle_order_records(event.to_dict()["Records"], event.context)
+
+
+@app.on_sqs_message(
+    queue_arn=resources.ORDER_WORKFLOW_QUEUE.arn_ref, batch_size=resources.ORDER_WORKFLOW_QUEUE.batch_size
+)
+def run_order_workflows(event: SQSEvent) -> dict[str, Any]:
+    """One named Step Functions execution per order and attempt (a duplicate start is harmless)."""
+    from chalicelib.orders import pipeline
+
+    return pipeline.handle_workflow_messages(event.to_dict()["Records"], event.context)
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="sweep_stuck_orders", description="Restart or expire stuck orders")
+def sweep_stuck_orders(event: Any) -> dict[str, Any]:
+    from chalicelib.orders import pipeline
+
+    return pipeline.sweep_stuck_orders()
+
+
+# Tasks of statemachines/order_workflow.asl.json (`${<name>}`), each chalicelib.orders.workflow.<name>
+# run traced; module-level functions, because a Lambda handler is `app.<name>`.
+
+
+@app.lambda_function(name="charge_payment")
+def charge_payment(event: dict[str, Any], context: Any) -> Any:
+    """ChargePayment: authorize and capture; PLACED -> PAID."""
+    from chalicelib.orders import workflow
+
+    return workflow.run_task(workflow.charge_payment, event, context)
+
+
+@app.lambda_function(name="compensate_payment")
+def compensate_payment(event: dict[str, Any], context: Any) -> Any:
+    """CompensateChargePayment: PAYMENT_FAILED, reservation released, customer told why."""
+    from chalicelib.orders import workflow
+
+    return workflow.run_task(workflow.compensate_payment, event, context)
+
+
+@app.lambda_function(name="commit_stock")
+def commit_stock(event: dict[str, Any], context: Any) -> Any:
+    """CommitStock: on_hand -= q, reserved -= q with movements, once."""
+    from chalicelib.orders import workflow
+
+    return workflow.run_task(workflow.commit_stock, event, context)
+
+
+@app.lambda_function(name="store_receipt")
+def store_receipt(event: dict[str, Any], context: Any) -> Any:
+    """StoreReceipt: the PDF receipt in the private bucket."""
+    from chalicelib.orders import workflow
+
+    return workflow.run_task(workflow.store_receipt, event, context)
+
+
+@app.lambda_function(name="publish_order_notification")
+def publish_order_notification(event: dict[str, Any], context: Any) -> Any:
+    """PublishOrderNotification: one message on the order_events topic."""
+    from chalicelib.orders import workflow
+
+    return workflow.run_task(workflow.publish_order_notification, event, context)
+
+
+@app.lambda_function(name="email_customer")
+def email_customer(event: dict[str, Any], context: Any) -> Any:
+    """EmailCustomer: the confirmation e-mail with the receipt attached."""
+    from chalicelib.orders import workflow
+
+    return workflow.run_task(workflow.email_customer, event, context)
+
+
+@app.lambda_function(name="mark_confirmed")
+def mark_confirmed(event: dict[str, Any], context: Any) -> Any:
+    """MarkConfirmed: PAID -> CONFIRMED."""
+    from chalicelib.orders import workflow
+
+    return workflow.run_task(workflow.mark_confirmed, event, context)
+
+
+@app.lambda_function(name="park_order_workflow")
+def park_order_workflow(event: dict[str, Any], context: Any) -> Any:
+    """ParkWorkflow: the next attempt into the order_workflow DLQ for redrive."""
+    from chalicelib.orders import workflow
+
+    return workflow.run_task(workflow.park_order_workflow, event, context)
 
 
 logger.debug("app loaded", extra={"routes": len(app.routes)})

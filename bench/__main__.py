@@ -14,9 +14,10 @@
 9. Zip code -> coordinates: first lookup in a fresh process (cold) and a warm lookup.
 10. DynamoDB requests per shop order (POST /orders) for 1 and 10 lines.
 11. Checkout (POST /orders) p50/p99 through the devstack with 16 concurrent clients.
+12. The storefront's first load: KB headless Chromium transfers for `/` (budget 150 KB, bench/web.py).
 
 Run one with `python -m bench cold|requests|throughput|report|documents|catalog|reconcile|patches|zip|
-checkout_requests|checkout`.
+checkout_requests|checkout|web`.
 Figures are printed and saved to `bench/results/latest.json` (git-ignored), with the conditions of
 the run (CPU cores, load average, Python) beside them.
 
@@ -466,6 +467,13 @@ def documents() -> dict[str, Any]:
     return run()
 
 
+def web_first_load() -> dict[str, Any]:
+    sys.path.insert(0, str(PROJECT))
+    from bench import web
+
+    return web.first_load()
+
+
 def _inventory(name: str) -> Any:
     def run() -> dict[str, Any]:
         os.environ.update(_local_env())
@@ -490,6 +498,7 @@ BENCHMARKS = {
     "catalog": _inventory("catalog_pages"),
     "reconcile": _inventory("reconciliation"),
     "patches": _inventory("parallel_patches"),
+    "web": web_first_load,
 }
 
 

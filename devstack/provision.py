@@ -57,7 +57,7 @@ SOFTWARE_TOKEN_MFA = True  # software_token_mfa_configuration { enabled = true }
 # Who sends the pool's e-mails (codes, invitations): Cognito itself ("COGNITO_DEFAULT", from
 # no-reply@verificationemail.com) or our SES identity ("DEVELOPER", from SENDER_EMAIL), as
 # email_configuration.email_sending_account says in Terraform (absent: COGNITO_DEFAULT).
-EMAIL_SENDING_ACCOUNT = "COGNITO_DEFAULT"
+EMAIL_SENDING_ACCOUNT = "DEVELOPER"
 APP_CLIENT: dict[str, Any] = {
     "GenerateSecret": False,
     "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],

@@ -150,7 +150,14 @@ class Stack:
             LambdaDispatcher(self.runtime).install()
         phase("event runtime")
 
-        config = config_js(REGION, provisioned.user_pool_id, provisioned.client_id)
+        shop = env.stage_environment(ports=self.ports)
+        config = config_js(
+            REGION,
+            provisioned.user_pool_id,
+            provisioned.client_id,
+            shop_name=shop.get("SHOP_NAME", "Stockroom"),
+            currency=shop.get("SHOP_CURRENCY", "USD"),
+        )
         if self.write_config:
             (PROJECT_DIR / "web" / "config.js").write_text(config)
         site = Site(

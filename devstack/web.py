@@ -74,14 +74,19 @@ _HOP_BY_HOP = {
 }
 
 
-def config_js(region: str, user_pool_id: str, client_id: str) -> str:
-    """`web/config.js` as docs/CONTRACTS.md describes it."""
+def config_js(
+    region: str, user_pool_id: str, client_id: str, *, shop_name: str = "Stockroom", currency: str = "USD"
+) -> str:
+    """`web/config.js` as docs/CONTRACTS.md describes it; `shop_name` and `currency` are the
+    stage's `SHOP_NAME` and `SHOP_CURRENCY` (terraform/web.tf renders the same two)."""
     config = {
         "apiBase": "/api",
         "region": region,
         "userPoolId": user_pool_id,
         "clientId": client_id,
         "cognitoEndpoint": "/_aws/cognito-idp/",
+        "shopName": shop_name,
+        "currency": currency,
     }
     return f"window.STOCKROOM_CONFIG = {json.dumps(config, indent=2)};\n"
 

@@ -7,6 +7,7 @@ locals {
   dead_letter_queues = {
     alert_emails_dlq    = aws_sqs_queue.alert_emails_dlq.name
     stream_failures_dlq = aws_sqs_queue.stream_failures_dlq.name
+    order_workflow_dlq  = aws_sqs_queue.order_workflow_dlq.name
   }
   api_name = aws_api_gateway_rest_api.rest_api.name
   # The handlers' EMF metrics (chalicelib.core.observability): make package sets

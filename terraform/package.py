@@ -113,6 +113,7 @@ def complete(template: dict[str, Any], app_name: str, stage: str) -> dict[str, A
         variables = function.get("environment", {}).get("variables", {})
         if "POWERTOOLS_METRICS_NAMESPACE" in variables:
             variables["POWERTOOLS_METRICS_NAMESPACE"] = METRICS_NAMESPACE
+    _unescape_policy_interpolations(resources)
     _grant_ses_sandbox_recipients(resources)
 
     _complete_rest_api(t, resources)
@@ -139,6 +140,17 @@ def _apply_name_prefix(resources: dict[str, Any], app_name: str, stage: str) -> 
     for api in resources.get("aws_api_gateway_rest_api", {}).values():
         if api.get("name") == app_name:
             api["name"] = NAME_PREFIX
+
+
+def _unescape_policy_interpolations(resources: dict[str, Any]) -> None:
+    """A policy file may name a resource with an index (`${aws_s3_bucket.private["receipts"].arn}/*`).
+    Chalice embeds the policy as a JSON string, so the index's quotes arrive escaped (`\\"`), which
+    Terraform's template parser refuses inside `${...}`: the quotes of an interpolation are HCL's,
+    not the JSON's, so they are unescaped there (the interpolated value is an ARN, quote-free)."""
+    for policy in resources.get("aws_iam_role_policy", {}).values():
+        text = policy.get("policy")
+        if isinstance(text, str):
+            policy["policy"] = re.sub(r"\$\{[^}]*\}", lambda m: m.group(0).replace('\\"', '"'), text)
 
 
 def _grant_ses_sandbox_recipients(resources: dict[str, Any]) -> None:

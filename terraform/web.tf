@@ -251,6 +251,10 @@ locals {
     clientId        = aws_cognito_user_pool_client.web.id
     cognitoEndpoint = "https://cognito-idp.${local.region}.amazonaws.com/"
     hostedUiDomain  = "https://${aws_cognito_user_pool_domain.this.domain}.auth.${local.region}.amazoncognito.com"
+    # The storefront's name and price currency: the app's own SHOP_NAME / SHOP_CURRENCY
+    # (.chalice/config.json), read from the generated API function so they are set in one place.
+    shopName = aws_lambda_function.api_handler.environment[0].variables["SHOP_NAME"]
+    currency = aws_lambda_function.api_handler.environment[0].variables["SHOP_CURRENCY"]
   }
 }
 

@@ -41,6 +41,11 @@ class Settings:
     # Gateway usage plan (by name) that the machine clients' API keys are registered with.
     daily_sales_topic_arn: str = ""
     machine_usage_plan_name: str = ""
+    # The order workflow (chalicelib.orders.pipeline): an order still PLACED or PAID this long after
+    # checkout is looked at by the sweeper (restarted, or expired with its stock released); the
+    # payment task waits this long for the gateway's answer before retrying the same request.
+    stuck_order_minutes: int = 15
+    payment_timeout_seconds: float = 8.0
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -48,12 +53,13 @@ def _split(value: str) -> tuple[str, ...]:
 
 
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:
-    """A whole number of days >= 1 from the environment; a bad value is a deployment error, named."""
+    """A whole number (of days, minutes, seconds) >= 1 from the environment; a bad value is a
+    deployment error, named."""
     raw = env.get(name, str(default))
     try:
         value = int(raw)
     except ValueError:
-        raise ValueError(f"{name} must be a whole number of days, not {raw!r}") from None
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
     if value < 1:
         raise ValueError(f"{name} must be at least 1, not {value}")
     return value
@@ -89,6 +95,8 @@ def get_settings() -> Settings:
         reorder_lead_time_days=_positive(env, "REORDER_LEAD_TIME_DAYS", 7),
         daily_sales_topic_arn=env.get("DAILY_SALES_TOPIC_ARN", ""),
         machine_usage_plan_name=env.get("MACHINE_USAGE_PLAN_NAME", ""),
+        stuck_order_minutes=_positive(env, "STUCK_ORDER_MINUTES", 15),
+        payment_timeout_seconds=float(_positive(env, "PAYMENT_TIMEOUT_SECONDS", 8)),
     )
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.attributes import TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
@@ -20,6 +20,9 @@ from chalicelib.core import resources
 from chalicelib.core.db import ModelMeta, table_name
 from chalicelib.core.errors import IdempotencyKeyReused
 from chalicelib.core.observability import logger
+
+if TYPE_CHECKING:
+    from pynamodb.transactions import TransactWrite
 
 REQUEST_TTL = timedelta(hours=24)
 
@@ -44,6 +47,26 @@ class IdempotencyRecord(Model):
 def fingerprint(request: dict[str, Any]) -> str:
     """A stable digest of a request's meaningful content."""
     return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+
+
+def claim_in(
+    tx: TransactWrite, record_id: str, request_fingerprint: str, response: dict[str, Any], *, now: datetime
+) -> None:
+    """Add the request's idempotency record to the business transaction `tx`.
+
+    Guarded by "absent or expired": a live record for this key means the request was carried out
+    already, so the whole transaction is cancelled (`Cancelled.failed(IdempotencyRecord)`) and the
+    caller answers with `replay(record_id, request_fingerprint)` instead.
+    """
+    tx.save(
+        IdempotencyRecord(
+            record_id,
+            status="COMPLETED",
+            data=json.dumps({"fingerprint": request_fingerprint, "status": 201, "body": response}),
+            expiration=now + REQUEST_TTL,
+        ),
+        condition=IdempotencyRecord.id.does_not_exist() | (IdempotencyRecord.expiration < now),
+    )
 
 
 def replay(record_id: str, request_fingerprint: str) -> dict[str, Any]:

@@ -148,10 +148,35 @@ DAILY_SALES_TOPIC = Topic(
     description="Daily sales: one text summary (and JSON figures) per business day's report",
 )
 
-TOPICS: tuple[Topic, ...] = (LOW_STOCK_TOPIC, DAILY_SALES_TOPIC)
-QUEUES: tuple[Queue, ...] = (ALERT_EMAILS_QUEUE,)
+# --- the order workflow (issue 10 §1) ----------------------------------------------------------
+# orders stream -> start_order_workflows -> ORDER_WORKFLOW_QUEUE -> run_order_workflows ->
+# one ORDER_WORKFLOW execution per order (named after it). Its DLQ also holds workflow runs parked
+# for redrive (`make redrive QUEUE=order_workflow` starts them again).
+
+ORDER_EVENTS_TOPIC = Topic(
+    key="order_events",
+    env="ORDER_EVENTS_TOPIC_ARN",
+    description="Order notifications for outside subscribers (one message per confirmed order, JSON)",
+)
+
+ORDER_WORKFLOW_QUEUE = Queue(
+    key="order_workflow",
+    env="ORDER_WORKFLOW_QUEUE_URL",
+    description="Orders whose workflow is to start (new PLACED orders) or to settle (cancelled, shipped)",
+    consumer_timeout=60,
+)
+
+ORDER_WORKFLOW = StateMachine(
+    key="order_workflow",
+    env="ORDER_WORKFLOW_ARN",
+    asl_path="statemachines/order_workflow.asl.json",
+    description="After checkout: charge, commit stock, receipt, notify, e-mail, confirm; compensate failures",
+)
+
+TOPICS: tuple[Topic, ...] = (LOW_STOCK_TOPIC, DAILY_SALES_TOPIC, ORDER_EVENTS_TOPIC)
+QUEUES: tuple[Queue, ...] = (ALERT_EMAILS_QUEUE, ORDER_WORKFLOW_QUEUE)
 # Workflows and domain events (issue 10) are added here; the devstack provisions whatever is listed.
-STATE_MACHINES: tuple[StateMachine, ...] = ()
+STATE_MACHINES: tuple[StateMachine, ...] = (ORDER_WORKFLOW,)
 EVENT_BUSES: tuple[EventBus, ...] = ()
 
 PRODUCTS = TableRef("products")

@@ -6,6 +6,7 @@ movement):
 - `release`: cancellation before the stock is committed. `available += q, reserved -= q`,
   guarded by `reserved >= q`.
 - `commit`: the order workflow once paid. `on_hand -= q, reserved -= q`, guarded by `reserved >= q`.
+- `restock`: an order cancelled after `commit`. `on_hand += q` (`available += q`).
 
 A refused update's cancellation reason carries the line as it was (`ALL_OLD`), so a cancelled
 transaction says how much was available without another read. Staff inventory orders take stock
@@ -61,8 +62,26 @@ def commit(
         warehouse_id,
         on_hand_delta=-quantity,
         reserved_delta=-quantity,
-        reason="order shipped from stock",
+        reason="order paid: taken from stock",
         actor=actor,
         reference=reference,
         now=now,
+    )
+
+
+def restock(
+    tx: Any,
+    product_id: str,
+    warehouse_id: str,
+    quantity: int,
+    *,
+    now: datetime,
+    actor: str,
+    reference: str,
+    reason: str = "order cancelled: restocked",
+) -> None:
+    """A committed order's units back on the shelf (an order cancelled after its stock was
+    committed): `on_hand += q`, `available += q`."""
+    change_stock(
+        tx, product_id, warehouse_id, on_hand_delta=quantity, reason=reason, actor=actor, reference=reference, now=now
     )

@@ -1,5 +1,6 @@
-"""The order state machine: which status may follow which. Pure (no AWS); the conditional write
-that enforces it is `chalicelib.orders.transitions`.
+"""The order state machine's rules for the workflow, derived from the one transition table
+(`chalicelib.shop.order_status`, which also defines `OrderStatus`). Pure (no AWS); the conditional
+write that enforces it is `chalicelib.orders.transitions`.
 
     PLACED ──▶ PAID ──▶ CONFIRMED ──▶ SHIPPED ──▶ DELIVERED
       │  │       │          │
@@ -19,18 +20,21 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 from chalicelib.core.errors import InvalidTransition
-from chalicelib.shop.order_status import TRANSITIONS
+from chalicelib.shop.order_status import TRANSITIONS, OrderStatus
 
-
-class OrderStatus(StrEnum):
-    PLACED = "PLACED"
-    PAID = "PAID"
-    CONFIRMED = "CONFIRMED"
-    SHIPPED = "SHIPPED"
-    DELIVERED = "DELIVERED"
-    PAYMENT_FAILED = "PAYMENT_FAILED"
-    CANCELLED = "CANCELLED"
-
+__all__ = [
+    "FINAL",
+    "MAIN_LINE",
+    "SOURCES",
+    "Decision",
+    "OrderStatus",
+    "allowed_sources",
+    "can_move",
+    "decide",
+    "is_at_or_past",
+    "next_statuses",
+    "parse",
+]
 
 S = OrderStatus
 _NAMES = frozenset(s.value for s in OrderStatus)

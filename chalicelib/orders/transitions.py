@@ -106,16 +106,21 @@ def add_to_transaction(
     actor: str,
     at: datetime,
     extra_actions: Sequence[Action] = (),
+    extra_condition: Condition | None = None,
 ) -> None:
     """The same transition as one item of a larger transaction (e.g. cancelling and releasing the
     reserved stock together). If the transaction is cancelled because of this item, call
-    `explain_refusal(order_id, target)` to learn whether it was already done or not allowed."""
+    `explain_refusal(order_id, target)` to learn whether it was already done or not allowed.
+
+    A writer whose other items depend on the order as it read it (release reserved stock only if
+    it was still reserved) narrows the guard with `extra_condition` (`Order.status == read`)."""
     from chalicelib.shop.models import Order
 
+    condition = guard(target) if extra_condition is None else guard(target) & extra_condition
     tx.update(
         Order(order_id),
         actions=[*actions(target, actor=actor, at=at), *extra_actions],
-        condition=guard(target),
+        condition=condition,
         return_values="ALL_OLD",
     )
 

@@ -9,8 +9,10 @@ totals, subtotal, total), so a receipt cannot show figures that disagree with ea
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from chalicelib.core.money import format_cents
 
@@ -107,6 +109,56 @@ class OrderView:
 
     def money(self, cents: int) -> str:
         return format_cents(cents, self.currency)
+
+
+def from_order(order: Any, *, warehouse_names: Mapping[str, str] | None = None) -> OrderView:
+    """The view of an order record (`shop.models.Order`, read as plain attributes): what its
+    receipt and e-mails show. Amounts are the order's own, so the view's checks hold."""
+    from zoneinfo import ZoneInfo
+
+    names = warehouse_names or {}
+    address = order.shipping_address
+    eta = order.estimated_delivery
+    lines = tuple(
+        LineView(
+            product_id=line.product_id,
+            product_name=line.product_name or line.product_id,
+            warehouse_id=line.warehouse_id,
+            quantity=int(line.quantity),
+            unit_price_cents=int(line.unit_price_cents or 0),
+            line_total_cents=int(line.quantity) * int(line.unit_price_cents or 0),
+            warehouse_name=names.get(line.warehouse_id),
+        )
+        for line in order.lines
+    )
+    return OrderView(
+        order_id=order.order_id,
+        placed_at=order.created_at if order.created_at.tzinfo else order.created_at.replace(tzinfo=ZoneInfo("UTC")),
+        customer_email=order.email or "",
+        lines=lines,
+        subtotal_cents=int(order.subtotal_cents or 0),
+        discount_cents=int(order.discount_cents or 0),
+        delivery_method=order.delivery_method or "SELF_SERVICE",
+        delivery_cents=int(order.delivery_cents or 0),
+        total_cents=int(order.total_cents or 0),
+        currency=order.currency or "USD",
+        shipping_address=None
+        if address is None
+        else Address(
+            name=address.name,
+            line1=address.line1,
+            line2=address.line2,
+            city=address.city,
+            zip=address.zip_code,
+            country=address.country,
+        ),
+        customer_name=address.name if address is not None else None,
+        promo_code=order.promo_code,
+        estimated_delivery=date.fromisoformat(eta) if eta else None,
+        payment_reference=order.payment_reference,
+        payment_card=order.payment_card,
+        status=str(order.status),
+    )
 
 
 def _whole(name: str, value: int, *, low: int = 0) -> None:

@@ -28,14 +28,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from chalicelib.core import idempotency, validation
+from chalicelib.core import idempotency, observability, validation
 from chalicelib.core.auth import Principal
 from chalicelib.core.config import get_settings
 from chalicelib.core.db import Cancelled, business_date, iso, transact, utcnow
@@ -48,7 +47,7 @@ from chalicelib.core.errors import (
     ValidationError,
 )
 from chalicelib.core.observability import logger
-from chalicelib.shop import delivery, order_status
+from chalicelib.shop import delivery, order_status, payment_cards
 from chalicelib.shop.allocation import Plan, Refusal, allocate
 from chalicelib.shop.carts import MAX_LINE_QUANTITY, MAX_LINES, _items, load_cart
 from chalicelib.shop.pricing import (
@@ -163,6 +162,12 @@ def parse(body: dict[str, Any], *, order: bool, principal: Principal | None) -> 
     if token is not None and not token.startswith("tok_"):
         # Card numbers never reach the API: only a gateway's token (tok_...) is accepted.
         raise ValidationError("paymentToken", "must be a payment token (tok_...), never card details")
+    if token is not None and token not in payment_cards.TOKENS:
+        # Refused here rather than discovered by the payment step after the stock was reserved.
+        # Test mode knows every token it issues; a live gateway's tokens are checked by the gateway.
+        raise ValidationError(
+            "paymentToken", "is not a payment token of the card form (test mode: tok_visa, tok_chargeDeclined, ...)"
+        )
     return CheckoutRequest(
         items=tuple(sorted(quantities.items())),
         cart_id=cart_id,
@@ -430,17 +435,7 @@ def place(
 
         def build(tx: Any, priced: Priced = priced, order: Any = order, response: dict[str, Any] = response) -> None:
             if record_id:
-                # A live record for this key means the request was carried out already: the whole
-                # transaction is cancelled and the original response is returned instead.
-                tx.save(
-                    IdempotencyRecord(
-                        record_id,
-                        status="COMPLETED",
-                        data=json.dumps({"fingerprint": request_fingerprint, "status": 201, "body": response}),
-                        expiration=order.created_at + idempotency.REQUEST_TTL,
-                    ),
-                    condition=IdempotencyRecord.id.does_not_exist() | (IdempotencyRecord.expiration < order.created_at),
-                )
+                idempotency.claim_in(tx, record_id, request_fingerprint, response, now=order.created_at)
             for line in priced.lines:
                 reservations.reserve(
                     tx,
@@ -500,6 +495,7 @@ def place(
                 "promo": promo.code if promo else None,
             },
         )
+        observability.count(observability.ORDERS_PLACED)  # a replay above returned before this
         return response
     raise Busy("the items in this order are in high demand right now; try again")
 

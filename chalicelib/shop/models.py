@@ -1,4 +1,4 @@
-"""The shop's tables: the order record (created by checkout, advanced by `orders`), carts, promo
+"""The shop's tables: the order record (created by checkout, moved on by `orders.transitions`), carts, promo
 codes and their per-customer redemptions, delivery methods."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -117,6 +118,21 @@ class Order(Model):
     payment_reference = UnicodeAttribute(null=True)
     receipt_key = UnicodeAttribute(null=True)
     order_token_hash = UnicodeAttribute(null=True)
+    # After checkout (chalicelib.orders). `workflow_steps` names what the order workflow has done
+    # (`orders.workflow.Step`), so every step is idempotent: a step adds its name in the same write
+    # as its effect (or right after an effect outside DynamoDB, an e-mail or a notification) and a
+    # repeated step that finds it does nothing. E-mailed links carry tokens of their own, stored as
+    # hashes like the order token's (the order token itself is never stored, so no e-mail can hold it).
+    workflow_steps = UnicodeSetAttribute(null=True)
+    link_token_hashes = UnicodeSetAttribute(null=True)
+    payment_card = UnicodeAttribute(null=True)  # "Visa •••• 4242": what may be shown of the card
+    payment_failure = UnicodeAttribute(null=True)  # why the payment failed, customer-readable
+    refunded_cents = NumberAttribute(null=True)  # money given back (refund or void) when cancelled
+    refund_reference = UnicodeAttribute(null=True)  # the gateway's refund id (or the voided payment's)
+    cancel_reason = UnicodeAttribute(null=True)
+    carrier = UnicodeAttribute(null=True)  # shipment, when SHIPPED
+    tracking_number = UnicodeAttribute(null=True)
+    tracking_url = UnicodeAttribute(null=True)
     order_date = UnicodeAttribute()  # business date (YYYY-MM-DD) in SHOP_TIMEZONE
     day_shard = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()

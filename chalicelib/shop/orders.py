@@ -1,5 +1,6 @@
-"""Orders after checkout: reading them (owner, admin, or the guest's order token), cancelling while
-`PLACED`, purchase history and the admin's list by day.
+"""Orders after checkout: reading them (owner, admin, or the guest's order token), purchase history
+and the admin's list by day. Changing their status is `chalicelib.orders`' (the one guarded write,
+`orders.transitions`; cancelling, `orders.cancellation`).
 
 Who may see an order: an admin; the signed-in customer who placed it; anyone presenting its
 `orderToken` (a guest's link). Anyone else gets 404, exactly as for an order that does not exist.
@@ -7,20 +8,15 @@ Who may see an order: an admin; the signed-in customer who placed it; anyone pre
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from chalicelib.core import validation
 from chalicelib.core.auth import Principal
 from chalicelib.core.config import get_settings
-from chalicelib.core.db import Cancelled, business_date, decode_cursor, encode_cursor, is_key, iso, transact, utcnow
-from chalicelib.core.errors import Conflict, NotFound, ValidationError
-from chalicelib.core.observability import logger
+from chalicelib.core.db import business_date, decode_cursor, encode_cursor, is_key, iso, utcnow
+from chalicelib.core.errors import NotFound, ValidationError
 from chalicelib.shop import order_status
 from chalicelib.shop.checkout import token_matches
-
-MAX_ATTEMPTS = 5
 
 
 def order_payload(order: Any) -> dict[str, Any]:
@@ -66,6 +62,15 @@ def order_payload(order: Any) -> dict[str, Any]:
         },
         "estimatedDelivery": order.estimated_delivery,
         "paymentReference": order.payment_reference,
+        "paymentCard": order.payment_card,
+        "paymentFailure": order.payment_failure,
+        "refundedCents": None if order.refunded_cents is None else int(order.refunded_cents),
+        "cancelReason": order.cancel_reason,
+        "shipment": None
+        if not order.carrier and not order.tracking_number
+        else {"carrier": order.carrier, "trackingNumber": order.tracking_number, "trackingUrl": order.tracking_url},
+        # The receipt is served by `GET /orders/{orderId}/receipt` once the workflow stored it.
+        "receiptAvailable": bool(order.receipt_key),
         "businessDate": order.order_date,
         "createdAt": iso(order.created_at),
         "updatedAt": iso(order.updated_at or order.created_at),
@@ -89,7 +94,10 @@ def may_see(order: Any, principal: Principal | None, token: str | None) -> bool:
         return True
     if principal is not None and principal.customer_id is not None and order.customer_id == principal.customer_id:
         return True
-    return token_matches(token, order.order_token_hash)
+    if token_matches(token, order.order_token_hash):
+        return True
+    # Tokens of e-mailed links (the order token itself is never stored, so no e-mail can hold it).
+    return any(token_matches(token, digest) for digest in order.link_token_hashes or ())
 
 
 def load_visible(order_id: str, principal: Principal | None, token: str | None) -> Any:
@@ -101,108 +109,6 @@ def load_visible(order_id: str, principal: Principal | None, token: str | None) 
 
 def get_order(order_id: str, principal: Principal | None, token: str | None) -> dict[str, Any]:
     return order_payload(load_visible(order_id, principal, token))
-
-
-# --- status changes ----------------------------------------------------------------------------
-
-
-def advance(
-    order: Any,
-    target: str,
-    *,
-    actor: str,
-    extra: Callable[[Any, datetime], None] | None = None,
-    actions: list[Any] | None = None,
-) -> None:
-    """Move `order` (as read) to `target` in one transaction: the status, guarded on the status it
-    was read with, a history entry, any `actions` on the order, and whatever `extra(tx, now)` adds
-    (stock, promo counters) so that the change and its effects commit together or not at all.
-
-    Raises `Conflict` for a transition the state machine forbids, and `core.db.Cancelled` when the
-    transaction is refused (the order changed meanwhile: the caller reads it again and decides).
-    """
-    from chalicelib.shop.models import Order, StatusChange
-
-    if not order_status.can_move(order.status, target):
-        raise Conflict(
-            f"order {order.order_id} is {order.status}; it cannot become {target}",
-            orderId=order.order_id,
-            status=order.status,
-        )
-    now = utcnow()
-
-    def build(tx: Any) -> None:
-        tx.update(
-            order,
-            actions=[
-                Order.status.set(target),
-                Order.status_history.set(
-                    Order.status_history.append([StatusChange(status=target, at=now, by=actor)])  # type: ignore[no-untyped-call]
-                ),
-                Order.updated_at.set(now),
-                *(actions or []),
-            ],
-            condition=Order.status == order.status,
-        )
-        if extra is not None:
-            extra(tx, now)
-
-    transact(build)
-
-
-def cancel_order(order_id: str, principal: Principal | None, token: str | None) -> dict[str, Any]:
-    """Cancel while `PLACED`: status, released stock and returned promo redemption in one
-    transaction. Cancelling an order that is already cancelled answers it as it is (harmless)."""
-    from chalicelib.inventory import reservations
-    from chalicelib.shop.models import Order, PromoCode, PromoRedemption
-
-    for _attempt in range(MAX_ATTEMPTS):
-        order = load_visible(order_id, principal, token)
-        actor = principal.actor if principal else f"guest:{order.email}"
-        if order.status == order_status.CANCELLED:
-            return order_payload(order)
-        if order.status not in order_status.CUSTOMER_CANCELLABLE:
-            raise Conflict(
-                f"order {order_id} is {order.status} and can no longer be cancelled",
-                orderId=order_id,
-                status=order.status,
-            )
-
-        def extra(tx: Any, now: datetime, order: Any = order, actor: str = actor) -> None:
-            for line in order.lines:
-                reservations.release(
-                    tx,
-                    line.product_id,
-                    line.warehouse_id,
-                    int(line.quantity),
-                    now=now,
-                    actor=actor,
-                    reference=order.order_id,
-                )
-            if order.promo_code:
-                # The code cannot have been deleted: deletion requires zero redemptions, and this
-                # order holds one. Its counters go back by the one this order took.
-                tx.update(
-                    PromoCode(order.promo_code),
-                    actions=[PromoCode.redemptions.add(-1), PromoCode.updated_at.set(now)],
-                    condition=PromoCode.code.exists() & (PromoCode.redemptions >= 1),
-                )
-                if order.promo_customer:
-                    tx.update(
-                        PromoRedemption(order.promo_code, order.promo_customer),
-                        actions=[PromoRedemption.redeemed.add(-1), PromoRedemption.updated_at.set(now)],
-                        condition=PromoRedemption.redeemed >= 1,
-                    )
-
-        try:
-            advance(order, order_status.CANCELLED, actor=actor, extra=extra)
-        except Cancelled as cancelled:
-            if cancelled.failed(Order):
-                continue  # its status changed since we read it: read again and decide again
-            raise
-        logger.info("order cancelled", extra={"order_id": order_id, "actor": actor})
-        return order_payload(_load(order_id))
-    raise Conflict("the order kept changing while it was being cancelled; try again", orderId=order_id)
 
 
 # --- lists -------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ writes the order and the idempotency record. No oversell, whatever the concurren
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -55,17 +54,7 @@ def place_inventory_order(body: dict[str, Any], *, actor: str, idempotency_key: 
 
     def build(tx: Any) -> None:
         if record_id:
-            # Exists and unexpired: this request was already carried out; the whole
-            # transaction is cancelled and the original response is returned instead.
-            tx.save(
-                IdempotencyRecord(
-                    record_id,
-                    status="COMPLETED",
-                    data=json.dumps({"fingerprint": request_fingerprint, "status": 201, "body": response}),
-                    expiration=now + idempotency.REQUEST_TTL,
-                ),
-                condition=IdempotencyRecord.id.does_not_exist() | (IdempotencyRecord.expiration < now),
-            )
+            idempotency.claim_in(tx, record_id, request_fingerprint, response, now=now)
         # No oversell: change_stock guards the decrement on `available >= quantity` at the
         # instant the transaction commits, and records the movement with it.
         change_stock(

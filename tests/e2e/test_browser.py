@@ -144,8 +144,8 @@ def test_admin_adds_product_orders_and_sees_low_stock(page: Any, site: dict[str,
     email, password = site["admin"]
     seed_product(api, "Linen napkins, set of 4", 40, 10)
 
-    # The site opens the admin console; signing in shows the live inventory.
-    page.goto(f"{web}/")
+    # The admin console (the site's root is the storefront); signing in shows the live inventory.
+    page.goto(f"{web}/admin/")
     expect(page.get_by_role("heading", name="Sign in to your shop")).to_be_visible()
     shot(page, "01-sign-in")
     sign_in(page, web, email, password)

@@ -79,6 +79,16 @@ def stock_levels(aws: Any, product_id: str) -> dict[str, tuple[int, int, int]]:
     }
 
 
+def held(aws: Any, product_id: str, initial: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """warehouse -> (units held by orders, available). The order workflow runs behind checkout and
+    moves a paid order's units from reserved to gone from on_hand (`on_hand -= q, reserved -= q`):
+    held = reserved + (initial - on_hand) is the same whichever step each order has reached."""
+    return {
+        w: (reserved + initial.get(w, 0) - on_hand, available)
+        for w, (on_hand, reserved, available) in stock_levels(aws, product_id).items()
+    }
+
+
 def order(stack: StackInfo, product_id: str, n: int, **extra: Any) -> requests.Response:
     headers = extra.pop("headers", {})
     body = {
@@ -113,9 +123,8 @@ def test_64_buyers_for_25_units_over_two_warehouses(stack: StackInfo, api: Api, 
     served = Counter(o["lines"][0]["warehouseId"] for o in placed)
     assert served == {near: 15, far: 10}  # the nearer one first, then the far one
 
+    assert held(aws, product_id, {near: 15, far: 10}) == {"main": (0, 0), near: (15, 0), far: (10, 0)}
     levels = stock_levels(aws, product_id)
-    assert levels.pop("main") == (0, 0, 0)  # the catalog's default warehouse, empty
-    assert levels == {near: (15, 15, 0), far: (10, 10, 0)}
     for on_hand, reserved, available in levels.values():
         assert available >= 0 and reserved >= 0 and reserved + available == on_hand
 
@@ -135,7 +144,7 @@ def test_promo_code_limited_to_5_under_20_concurrent_checkouts(stack: StackInfo,
     refused = [r.json() for r in responses if r.status_code == 422]
     assert len(refused) == 15 and {r["reason"] for r in refused} == {"exhausted"}
     assert api.get(f"/promo-codes/{code}").json()["redemptions"] == 5
-    assert stock_levels(aws, product_id)[warehouse_id] == (100, 5, 95)  # refused checkouts reserved nothing
+    assert held(aws, product_id, {warehouse_id: 100})[warehouse_id] == (5, 95)  # refused checkouts reserved nothing
 
 
 def test_one_idempotency_key_sent_10_times_at_once_places_one_order(stack: StackInfo, api: Api, aws: Any) -> None:
@@ -147,7 +156,7 @@ def test_one_idempotency_key_sent_10_times_at_once_places_one_order(stack: Stack
     assert [r.status_code for r in responses] == [201] * 10, [r.text for r in responses]
     bodies = [r.json() for r in responses]
     assert len({b["orderId"] for b in bodies}) == 1 and all(b == bodies[0] for b in bodies)
-    assert stock_levels(aws, product_id)[warehouse_id] == (50, 1, 49)
+    assert held(aws, product_id, {warehouse_id: 50})[warehouse_id] == (1, 49)
 
 
 def test_guest_checkout_and_cancel_over_http(stack: StackInfo, api: Api, aws: Any) -> None:
@@ -172,7 +181,7 @@ def test_guest_checkout_and_cancel_over_http(stack: StackInfo, api: Api, aws: An
     assert requests.get(f"{stack.api_url}/orders/{order_id}", timeout=30).status_code == 404
     link = requests.get(f"{stack.api_url}/orders/{order_id}", params={"token": token}, timeout=30)
     assert link.status_code == 200 and link.json()["status"] == "PLACED"
-    assert stock_levels(aws, product_id)[warehouse_id] == (3, 2, 1)
+    assert held(aws, product_id, {warehouse_id: 3})[warehouse_id] == (2, 1)
     cancel = requests.post(f"{stack.api_url}/orders/{order_id}/cancel", headers={"X-Order-Token": token}, timeout=30)
     assert cancel.status_code == 200 and cancel.json()["status"] == "CANCELLED"
     assert stock_levels(aws, product_id)[warehouse_id] == (3, 0, 3)
@@ -197,9 +206,9 @@ def test_checkout_holds_under_emulated_transaction_conflicts(stack: StackInfo, a
     assert set(statuses) <= {201, 409, 429}, statuses
     sold = statuses[201]
     assert 0 < sold <= 25, statuses
+    assert sum(units for units, _ in held(aws, product_id, {near: 15, far: 10}).values()) == sold
     levels = stock_levels(aws, product_id)
     levels.pop("main", None)
-    assert sum(reserved for _, reserved, _ in levels.values()) == sold
     for on_hand, reserved, available in levels.values():
         assert available >= 0 and reserved >= 0 and reserved + available == on_hand
     assert cancelled > 0  # the emulation did cancel transactions: the retries absorbed them

@@ -106,7 +106,7 @@ def test_a_drifted_pool_is_reported(cognito: Module) -> None:
     _one(pool["password_policy"])  # the block exists
     pool["password_policy"] = [{**_one(pool["password_policy"]), "minimum_length": 8}]
     pool["verification_message_template"] = [{**_one(pool["verification_message_template"]), "email_subject": "x"}]
-    pool["email_configuration"] = [{"email_sending_account": "DEVELOPER"}]
+    pool["email_configuration"] = [{"email_sending_account": "COGNITO_DEFAULT"}]
     problems = pool_problems(drifted)
     assert any("Policies" in p for p in problems) and any("VerificationMessageTemplate" in p for p in problems)
     assert any("EmailSendingAccount" in p for p in problems)

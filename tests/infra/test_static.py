@@ -256,7 +256,7 @@ def test_each_function_has_its_own_role_and_policy_file(module: Module, chalice_
 
 def _grants(module: Module, function_key: str) -> list[tuple[set[str], set[str]]]:
     role = module.resources["aws_lambda_function"][function_key]["role"].split(".")[1]
-    policy = json.loads(module.resources["aws_iam_role_policy"][role]["policy"])
+    policy = tfmodule.policy_json(module.resources["aws_iam_role_policy"][role]["policy"])
     return [(set(tfmodule._as_list(s["Action"])), set(tfmodule._as_list(s["Resource"]))) for s in policy["Statement"]]
 
 

@@ -389,13 +389,19 @@ def check_schedule_rules(module: Module) -> list[str]:
 # --- IAM ------------------------------------------------------------------------------------
 
 
+def policy_json(text: str) -> Any:
+    """A generated policy as JSON: `terraform/package.py` leaves HCL quotes inside `${...}`
+    unescaped (`${aws_s3_bucket.private["receipts"].arn}`), so they are escaped back to read it."""
+    return json.loads(re.sub(r"\$\{[^}]*\}", lambda m: m.group(0).replace('"', '\\"'), text))
+
+
 def policy_statements(module: Module) -> Iterator[tuple[str, Block]]:
     """(where, statement) for JSON policies on roles/policies and HCL policy documents."""
     for rtype in ("aws_iam_role_policy", "aws_iam_policy"):
         for name, body in module.resources.get(rtype, {}).items():
             policy = body.get("policy", "")
             if isinstance(policy, str) and policy.lstrip().startswith("{"):
-                statements = json.loads(policy).get("Statement", [])
+                statements = policy_json(policy).get("Statement", [])
                 for s in statements if isinstance(statements, list) else [statements]:
                     yield f"{rtype}.{name}", s
     for name, body in module.data.get("aws_iam_policy_document", {}).items():

@@ -210,6 +210,16 @@ def test_card_numbers_are_refused(client: Client, boss: Caller) -> None:
     a = product(boss, stock={"nyc": 5})
     response = guest(client).post("/orders", order_body([(a, 1)], paymentToken="4242424242424242"))
     assert response.status_code == 400 and response.json["field"] == "paymentToken"
+    assert "4242" not in response.json["message"]
+
+
+def test_an_unknown_payment_token_is_refused_before_any_stock_is_reserved(client: Client, boss: Caller) -> None:
+    a = product(boss, stock={"nyc": 5})
+    response = guest(client).post("/orders", order_body([(a, 1)], paymentToken="tok_visaa"))
+    assert response.status_code == 400 and response.json["field"] == "paymentToken", response.body
+    assert stock_of(a)["nyc"] == (5, 0, 5)
+    accepted = guest(client).post("/orders", order_body([(a, 1)], paymentToken="tok_chargeDeclined"))
+    assert accepted.status_code == 201, accepted.body  # a test token: its outcome is the workflow's
 
 
 def test_idempotency_key_replays_the_original_and_refuses_another_body(client: Client, boss: Caller) -> None:

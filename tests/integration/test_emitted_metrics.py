@@ -58,3 +58,24 @@ def test_failed_records_of_a_partial_batch_are_counted(
     payload = client.lambda_.invoke("send_alert_emails", {"Records": records}).payload
     assert payload["batchItemFailures"] == [{"itemIdentifier": "m-bad"}]
     assert _metrics(capsys.readouterr().out).get("RecordsFailed") == 1
+
+
+def test_a_shop_checkout_counts_orders_placed_once(
+    client: Client, cognito: Cognito, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Customer orders are the dashboard's orders too; a replayed request is not a second order."""
+    from tests.integration.shop_support import NEWARK, admin, guest, order_body, product, warehouse
+
+    boss = admin(client, cognito)
+    warehouse(boss, "metrics-wh", NEWARK)
+    product_id = product(boss, stock={"metrics-wh": 3})
+    body = order_body([(product_id, 1)])
+    key = {"Idempotency-Key": "metrics-checkout"}
+    capsys.readouterr()
+    assert guest(client).post("/orders", body, headers=key).status_code == 201
+    assert _metrics(capsys.readouterr().out).get("OrdersPlaced") == 1
+    assert guest(client).post("/orders", body, headers=key).status_code == 201  # the replay
+    assert "OrdersPlaced" not in _metrics(capsys.readouterr().out)
+    refused = guest(client).post("/orders", order_body([(product_id, 50)]))
+    assert refused.status_code == 409
+    assert "OrdersPlaced" not in _metrics(capsys.readouterr().out)

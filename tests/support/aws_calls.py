@@ -63,7 +63,10 @@ def name_map(config: dict[str, Any] | None = None) -> dict[str, str]:
     each environment variable's `local` value with its `prod` interpolation."""
     config = config or json.loads((ROOT / ".chalice" / "config.json").read_text())
     local = config["stages"]["local"].get("environment_variables", {})
-    prod = config["stages"]["prod"].get("environment_variables", {})
+    prod = dict(config["stages"]["prod"].get("environment_variables", {}))
+    # Per-function settings too (a state machine's ARN, which its own tasks must not depend on).
+    for function in config["stages"]["prod"].get("lambda_functions", {}).values():
+        prod.update(function.get("environment_variables", {}))
     mapping = {}
     for name, expression in prod.items():
         match = _REF.fullmatch(str(expression))
@@ -114,6 +117,11 @@ def grants_of_call(service: str, operation: str, params: dict[str, Any], names: 
         return {(f"sqs:{operation}", ref(params.get("QueueUrl", "?")))}
     if service == "sns":
         return {(f"sns:{operation}", ref(params.get("TopicArn", params.get("TargetArn", "?"))))}
+    if service == "s3" and params.get("Bucket"):
+        # Object and bucket actions alike name the bucket's reference (`${...arn}/*` in a policy).
+        return {(action, ref(params["Bucket"])) for action in _ACTION_OF.get((service, operation), [f"s3:{operation}"])}
+    if service == "states":
+        return {(f"states:{operation}", ref(params.get("stateMachineArn", "?")))}
     if service in ("ses", "sesv2", "email"):
         found = {(f"ses:{operation}", "aws_sesv2_email_identity.sender")}
         # IAM checks the configuration set a message is sent with too. The local stage sends
@@ -121,10 +129,6 @@ def grants_of_call(service: str, operation: str, params: dict[str, Any], names: 
         if params.get("ConfigurationSetName") or "aws_sesv2_configuration_set.this" in names.values():
             found.add((f"ses:{operation}", "aws_sesv2_configuration_set.this"))
         return found
-    if service == "s3" and params.get("Bucket"):
-        # Object actions are granted on `${bucket.arn}/<prefix>*`, which policy_ref reads as the bucket.
-        actions = _ACTION_OF.get((service, operation), [f"{service}:{operation}"])
-        return {(action, ref(params["Bucket"])) for action in actions}
     if service == "apigateway" and operation in _APIGATEWAY:
         # API Gateway's management API is authorized by HTTP method on the resource's path.
         action, path = _APIGATEWAY[operation]

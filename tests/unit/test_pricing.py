@@ -63,4 +63,4 @@ def test_order_state_machine() -> None:
     assert not order_status.can_move("PLACED", "SHIPPED")
     assert all(order_status.is_final(s) for s in ("DELIVERED", "PAYMENT_FAILED", "CANCELLED", "FULFILLED"))
     assert set(order_status.TRANSITIONS) >= set(order_status.STATUSES)
-    assert {"PLACED"} == order_status.CUSTOMER_CANCELLABLE
+    assert {"PLACED", "PAID", "CONFIRMED"} == order_status.CUSTOMER_CANCELLABLE  # refunded after payment

@@ -8,11 +8,12 @@ import pytest
 
 from chalicelib.core.errors import ValidationError
 from chalicelib.orders.payments import PERMANENT_ERROR_NAMES, TRANSIENT_ERROR_NAMES
-from chalicelib.orders.payments.cards import (
+from chalicelib.shop.payment_cards import (
     CARDS,
     DEFAULT_TOKEN,
     TOKENS,
     Behaviour,
+    card_table,
     decline_message,
     luhn_valid,
     tokenize_test_card,
@@ -94,3 +95,28 @@ def test_error_names_for_the_asl() -> None:
     assert TRANSIENT_ERROR_NAMES == ("PaymentProcessingError", "PaymentGatewayTimeout")
     assert "PaymentDeclined" in PERMANENT_ERROR_NAMES and "UnknownPaymentToken" in PERMANENT_ERROR_NAMES
     assert not set(TRANSIENT_ERROR_NAMES) & set(PERMANENT_ERROR_NAMES)
+
+
+def test_the_served_table_is_the_mapping_the_gateway_uses() -> None:
+    """`GET /payments/test-cards` (the storefront's card form) serves exactly CARDS and TOKENS: a
+    number the form maps to a token is one `tokenize_test_card` maps to the same token, with the
+    security code length it wants; every token is offered, `tok_timeout` without a number."""
+    table = card_table()
+    assert table["mode"] == "test" and table["defaultToken"] == DEFAULT_TOKEN
+    cards = table["cards"]
+    assert isinstance(cards, list) and {c["number"]: c["token"] for c in cards} == CARDS
+    for card in cards:
+        cvc = "1234"[: card["cvcLength"]]
+        tokenized = tokenize(card["number"], cvc=cvc)
+        assert (tokenized.token, tokenized.brand, tokenized.last4) == (  # type: ignore[attr-defined]
+            card["token"],
+            card["brand"],
+            card["last4"],
+        )
+    tokens = table["tokens"]
+    assert isinstance(tokens, list) and [t["token"] for t in tokens] == list(TOKENS)
+    by_token = {t["token"]: t for t in tokens}
+    assert "tok_timeout" not in CARDS.values() and by_token["tok_timeout"]["behaviour"] == "timeout"
+    assert by_token["tok_chargeDeclinedInsufficientFunds"]["outcome"] == "Declined: Your card has insufficient funds."
+    assert by_token["tok_chargeDeclinedInsufficientFunds"]["declineCode"] == "insufficient_funds"
+    assert by_token["tok_visa"]["outcome"] == "Succeeds" and by_token["tok_visa"]["declineCode"] is None

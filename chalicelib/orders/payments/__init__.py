@@ -1,9 +1,11 @@
-"""Payments: the `PaymentGateway` interface, the simulated gateway of test mode, and the test
-cards. The workflow asks `get_gateway()` for the gateway; tests may `set_gateway()` another.
+"""Payments: the `PaymentGateway` interface and the simulated gateway of test mode. The workflow
+asks `get_gateway()` for the gateway; tests may `set_gateway()` another.
 
     base.py       the interface, its results, the error names the ASL retries or catches
     simulated.py  the test-mode card processor with its own payments table
-    cards.py      test tokens and Stripe's test card numbers (pure)
+
+The test tokens and Stripe's test card numbers are `chalicelib.shop.payment_cards` (pure): checkout
+refuses a token the card form never issues before reserving stock, and `shop` may not import `orders`.
 """
 
 from __future__ import annotations

@@ -40,8 +40,8 @@ from chalicelib.core.errors import (
     ValidationError,
 )
 from chalicelib.core.observability import logger
-from chalicelib.orders.payments import cards
 from chalicelib.orders.payments.base import Authorization, Capture, Card, PaymentRecord, Refund
+from chalicelib.shop import payment_cards as cards
 
 if TYPE_CHECKING:
     from chalicelib.orders.models import Payment

@@ -85,25 +85,64 @@ async function request(method, path, { body, raw, auth = false, headers = {}, si
 
 const enc = encodeURIComponent;
 
+function query(params) {
+  const q = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== "") q.set(key, String(value));
+  }
+  const qs = q.toString();
+  return qs ? `?${qs}` : "";
+}
+
+const idempotent = (key) => (key ? { "Idempotency-Key": key } : {});
+const orderToken = (token) => (token ? { "X-Order-Token": token } : {});
+
 export const api = {
-  listProducts: ({ limit, cursor, signal } = {}) => {
-    const q = new URLSearchParams();
-    if (limit) q.set("limit", String(limit));
-    if (cursor) q.set("cursor", cursor);
-    const qs = q.toString();
-    // Signed in: admins get the inventory view (stock per warehouse) on the same route.
-    return request("GET", `/products${qs ? `?${qs}` : ""}`, { signal, auth: true });
-  },
+  // Signed in: admins get the inventory view (stock per warehouse) on the same route.
+  listProducts: ({ limit, cursor, q, signal } = {}) => request("GET", `/products${query({ limit, cursor, q })}`, { signal, auth: true }),
   getProduct: (id) => request("GET", `/products/${enc(id)}`, { auth: true }),
   createProduct: (product) => request("POST", "/products", { body: product, auth: true }),
   updateProduct: (id, changes) => request("PATCH", `/products/${enc(id)}`, { body: changes, auth: true }),
   deleteProduct: (id) => request("DELETE", `/products/${enc(id)}`, { auth: true }),
   placeInventoryOrder: (order, idempotencyKey) =>
-    request("POST", "/inventory-order", {
-      body: order,
-      auth: true,
-      headers: idempotencyKey ? { "Idempotency-Key": idempotencyKey } : {},
-    }),
+    request("POST", "/inventory-order", { body: order, auth: true, headers: idempotent(idempotencyKey) }),
+  setStockLine: (productId, warehouseId, line) =>
+    request("PUT", `/products/${enc(productId)}/stock/${enc(warehouseId)}`, { body: line, auth: true }),
+
+  // The storefront's catalog: the public view, never with a token (cacheable by CloudFront).
+  browseProducts: ({ q, limit, cursor, signal } = {}) => request("GET", `/products${query({ q, limit, cursor })}`, { signal }),
+  browseProduct: (id) => request("GET", `/products/${enc(id)}`),
+
+  listWarehouses: () => request("GET", "/warehouses"),
+  createWarehouse: (warehouse) => request("POST", "/warehouses", { body: warehouse, auth: true }),
+  updateWarehouse: (id, changes) => request("PATCH", `/warehouses/${enc(id)}`, { body: changes, auth: true }),
+  deleteWarehouse: (id) => request("DELETE", `/warehouses/${enc(id)}`, { auth: true }),
+
+  listDeliveryMethods: () => request("GET", "/delivery-methods"),
+  setDeliveryMethod: (method, body) => request("PUT", `/delivery-methods/${enc(method)}`, { body, auth: true }),
+
+  listPromoCodes: ({ limit, cursor } = {}) => request("GET", `/promo-codes${query({ limit, cursor })}`, { auth: true }),
+  createPromoCode: (promo) => request("POST", "/promo-codes", { body: promo, auth: true }),
+  updatePromoCode: (code, changes) => request("PATCH", `/promo-codes/${enc(code)}`, { body: changes, auth: true }),
+  deletePromoCode: (code) => request("DELETE", `/promo-codes/${enc(code)}`, { auth: true }),
+
+  // Carts: a guest's by its id, a customer's bound to them (the token goes along when signed in).
+  me: () => request("GET", "/me", { auth: true }),
+  createCart: (items) => request("POST", "/carts", { body: items ? { items } : undefined, auth: true }),
+  getCart: (cartId) => request("GET", `/carts/${enc(cartId)}`, { auth: true }),
+  setCartItem: (cartId, productId, quantity) =>
+    request("PUT", `/carts/${enc(cartId)}/items/${enc(productId)}`, { body: { quantity }, auth: true }),
+  removeCartItem: (cartId, productId) => request("DELETE", `/carts/${enc(cartId)}/items/${enc(productId)}`, { auth: true }),
+  myCart: () => request("GET", "/me/cart", { auth: true }),
+  mergeCart: (cartId) => request("POST", "/me/cart/merge", { body: { cartId }, auth: true }),
+
+  quote: (body, { signal } = {}) => request("POST", "/checkout/quote", { body, auth: true, signal }),
+  placeOrder: (body, idempotencyKey) => request("POST", "/orders", { body, auth: true, headers: idempotent(idempotencyKey) }),
+  getOrder: (orderId, token) => request("GET", `/orders/${enc(orderId)}`, { auth: true, headers: orderToken(token) }),
+  cancelOrder: (orderId, token) => request("POST", `/orders/${enc(orderId)}/cancel`, { auth: true, headers: orderToken(token) }),
+  myOrders: ({ limit, cursor } = {}) => request("GET", `/me/orders${query({ limit, cursor })}`, { auth: true }),
+  listOrders: ({ day, status, limit, cursor } = {}) => request("GET", `/orders${query({ day, status, limit, cursor })}`, { auth: true }),
+  testCards: () => request("GET", "/payments/test-cards"),
 
   // --- back office (issue 11) ---
   listReports: ({ cursor } = {}) => request("GET", `/reports/daily${cursor ? `?cursor=${enc(cursor)}` : ""}`, { auth: true }),
@@ -121,3 +160,6 @@ export const api = {
   createApiKey: (name, scopes) => request("POST", "/api-keys", { body: { name, scopes }, auth: true }),
   revokeApiKey: (keyId) => request("DELETE", `/api-keys/${enc(keyId)}`, { auth: true }),
 };
+
+/** Where the API answers a path (links the browser opens itself, e.g. a receipt). */
+export const apiUrl = (path) => config.apiBase + path;

@@ -188,3 +188,50 @@ export async function signIn(email, password) {
   }
   return result.session;
 }
+
+// --- self-service accounts (the storefront) ----------------------------------------------------
+
+const ACCOUNT_MESSAGES = {
+  UsernameExistsException: "An account with this email already exists. Sign in, or reset your password if you forgot it.",
+  CodeMismatchException: "That code is not right. Check the latest email we sent you and try again.",
+  ExpiredCodeException: "That code has expired. Ask for a new one below.",
+  TooManyRequestsException: "Too many attempts. Wait a moment and try again.",
+  LimitExceededException: "Too many attempts. Wait a few minutes and try again.",
+  TooManyFailedAttemptsException: "Too many wrong codes. Wait a few minutes and ask for a new one.",
+  UserNotFoundException: "There is no account with this email.",
+  NotAuthorizedException: "This account cannot do that (it may already be confirmed). Try signing in.",
+  CodeDeliveryFailureException: "We could not send the code to this email. Check the address.",
+};
+// InvalidPasswordException and InvalidParameterException carry Cognito's own explanation
+// (the password policy, a malformed address): it is shown as it is.
+
+/** Create an account; Cognito e-mails a 6-digit code to confirm the address (`confirmSignUp`). */
+export async function signUp(email, password) {
+  const body = await cognito(
+    "SignUp",
+    { Username: email, Password: password, UserAttributes: [{ Name: "email", Value: email }] },
+    ACCOUNT_MESSAGES,
+  );
+  return { confirmed: Boolean(body.UserConfirmed), destination: (body.CodeDeliveryDetails || {}).Destination || email };
+}
+
+export async function confirmSignUp(email, code) {
+  await cognito("ConfirmSignUp", { Username: email, ConfirmationCode: String(code || "").replace(/\s+/g, "") }, ACCOUNT_MESSAGES);
+}
+
+export async function resendSignUpCode(email) {
+  await cognito("ResendConfirmationCode", { Username: email }, ACCOUNT_MESSAGES);
+}
+
+/** Ask for a password reset code by e-mail (`confirmForgotPassword` sets the new password). */
+export async function forgotPassword(email) {
+  await cognito("ForgotPassword", { Username: email }, ACCOUNT_MESSAGES);
+}
+
+export async function confirmForgotPassword(email, code, newPassword) {
+  await cognito(
+    "ConfirmForgotPassword",
+    { Username: email, ConfirmationCode: String(code || "").replace(/\s+/g, ""), Password: newPassword },
+    ACCOUNT_MESSAGES,
+  );
+}

@@ -11,6 +11,8 @@ export const config = Object.freeze({
   userPoolId: (raw && raw.userPoolId) || "",
   clientId: (raw && raw.clientId) || "",
   cognitoEndpoint: (raw && raw.cognitoEndpoint) || "",
+  // The shop's SHOP_NAME and SHOP_CURRENCY (ISO 4217), rendered into config.js by the deployment.
+  shopName: (raw && raw.shopName) || "",
   currency: (raw && raw.currency) || "USD",
   // The API's default warehouse (chalicelib.config.DEFAULT_WAREHOUSE_ID).
   defaultWarehouseId: (raw && raw.defaultWarehouseId) || "main",

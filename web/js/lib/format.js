@@ -36,3 +36,18 @@ export function formatRelative(date, now = Date.now()) {
   if (days < 7) return `${days} days ago`;
   return shortDate.format(date);
 }
+
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "short", month: "short", day: "numeric", timeZone: "UTC" });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+/** A calendar day `YYYY-MM-DD` (an ETA, a business date) as "Tue, Dec 1", the same in every time zone. */
+export function formatDay(isoDay) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(isoDay || ""));
+  return m ? dayFormat.format(new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])))) : "—";
+}
+
+/** A moment (ISO 8601) in the reader's time zone: "Nov 29, 2026, 2:31 AM". */
+export function formatDateTime(iso) {
+  const date = parseTime(iso);
+  return date ? dateTimeFormat.format(date) : "—";
+}

@@ -61,6 +61,9 @@ const ERROR_TITLES = {
   NetworkError: "Connection problem.",
   Forbidden: "Not allowed.",
   Unauthorized: "Signed out.",
+  PromoCodeInvalid: "Promo code not accepted.",
+  Busy: "The shop is very busy.",
+  Conflict: "That can't be done now.",
 };
 
 function fieldError(form, name) {
@@ -97,7 +100,7 @@ function errorField(form, err) {
 }
 
 /** Show an API error the way the API said it: message in the form, and next to the field it names. */
-export function showError(form, err) {
+export function showError(form, err, { title: fallbackTitle } = {}) {
   const box = form.querySelector(".form-error");
   const field = errorField(form, err);
   const message = sentence(err && err.message, field);
@@ -114,7 +117,8 @@ export function showError(form, err) {
     }
   }
   if (box) {
-    const title = (err && ERROR_TITLES[err.code]) || (err instanceof ApiError && err.status === 409 ? "Already exists." : "Couldn't save.");
+    const title = (err && ERROR_TITLES[err.code]) || fallbackTitle
+      || (err instanceof ApiError && err.status === 409 ? "Already exists." : "Couldn't save.");
     const label = onField ? `${labelFor(focusTarget)}: ${message.charAt(0).toLowerCase()}${message.slice(1)}` : message;
     const parts = [icon("alert"), h("div", {}, h("strong", {}, title), " ", label,
       err instanceof ApiError && err.available !== null && !message.includes(String(err.available))
@@ -131,13 +135,26 @@ function labelFor(input) {
 }
 
 /** A check made in the browser, shown next to its field like the API's own errors. */
-export function showClientError(form, name, message) {
+export function showClientError(form, name, message, { focus = true } = {}) {
   const target = fieldError(form, name);
   if (target) {
     target.input.setAttribute("aria-invalid", "true");
     target.el.textContent = message;
     target.el.hidden = false;
-    target.input.focus();
+    if (focus) target.input.focus();
+  }
+  return Boolean(target);
+}
+
+/** Clear one field's mark and message (a live check that passes again). */
+export function clearFieldError(form, name) {
+  const input = form.elements.namedItem(name);
+  if (!input || !(input instanceof HTMLElement) || !input.closest) return;
+  input.removeAttribute("aria-invalid");
+  const el = input.closest(".field")?.querySelector(".field-error");
+  if (el) {
+    el.hidden = true;
+    el.textContent = "";
   }
 }
 

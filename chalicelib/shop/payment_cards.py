@@ -151,7 +151,60 @@ def tokenize_test_card(number: str, *, exp_month: int, exp_year: int, cvc: str, 
     if year > today.year + 50:
         raise ValidationError("expYear", "is too far in the future")
     spec = TOKENS[token]
-    expected = 4 if spec.brand == "American Express" else 3
+    expected = cvc_length(spec.brand)
     if not (isinstance(cvc, str) and cvc.isdigit() and len(cvc) == expected):
         raise ValidationError("cvc", f"must be {expected} digits")
     return TokenizedCard(token=token, brand=spec.brand, last4=digits[-4:])
+
+
+def cvc_length(brand: str) -> int:
+    """American Express has a 4-digit security code; the other brands 3."""
+    return 4 if brand == "American Express" else 3
+
+
+def outcome(spec: TokenSpec) -> str:
+    """What paying with the token does, in the words a tester reads in the card form."""
+    if spec.behaviour is Behaviour.DECLINE:
+        return f"Declined: {decline_message(spec.decline_code or 'generic_decline')}"
+    if spec.behaviour is Behaviour.PROCESSING_ERROR:
+        return "Fails twice with a processing error, then succeeds"
+    if spec.behaviour is Behaviour.TIMEOUT:
+        return "Charged, but the first answer comes too late (the workflow retries)"
+    return "Succeeds"
+
+
+def _token_entry(spec: TokenSpec) -> dict[str, object]:
+    return {
+        "token": spec.token,
+        "brand": spec.brand,
+        "last4": spec.last4,
+        "behaviour": spec.behaviour.value,
+        "declineCode": spec.decline_code,
+        "outcome": outcome(spec),
+    }
+
+
+def card_table() -> dict[str, object]:
+    """`GET /payments/test-cards`: the mapping the storefront's test-mode card form uses, so it is
+    defined here only. The browser turns a typed number into its token itself and sends only the
+    token (`paymentToken` of `POST /orders`): no card number ever reaches the API.
+
+    `cards`: Stripe's published numbers, each with its token, brand, last four digits and the
+    length of its security code; `tokens`: every token (also `tok_timeout`, which has no number),
+    each with what paying with it does. Both in this module's order.
+    """
+    return {
+        "mode": "test",
+        "defaultToken": DEFAULT_TOKEN,
+        "cards": [
+            {
+                "number": number,
+                "token": token,
+                "brand": TOKENS[token].brand,
+                "last4": number[-4:],
+                "cvcLength": cvc_length(TOKENS[token].brand),
+            }
+            for number, token in CARDS.items()
+        ],
+        "tokens": [_token_entry(spec) for spec in TOKENS.values()],
+    }
