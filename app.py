@@ -415,7 +415,7 @@ def get_daily_report(date: str) -> Response:
     from chalicelib.core.errors import ValidationError
 
     auth.require_admin(app.current_request)
-    fmt = (app.current_request.query_params or {}).get("format") or "json"
+    fmt = (app.current_request.query_params or {}).get("format", "json")
     if fmt == "json":
         return Response(daily.get_report(date))
     if fmt not in daily.DOWNLOADS:

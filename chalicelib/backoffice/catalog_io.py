@@ -108,10 +108,11 @@ def check_media_type(content_type: str | None) -> None:
 
 def parse_options(params: dict[str, str]) -> tuple[str, bool]:
     """`?mode=all|partial` (default all) and `?dryRun=true|false` (default false)."""
-    mode = params.get("mode") or "all"
+    # Exactly the documented values: an empty or differently spelt value is a 400, not a default.
+    mode = params.get("mode", "all")
     if mode not in MODES:
         raise ValidationError("mode", f"must be one of {', '.join(MODES)}")
-    dry = (params.get("dryRun") or "false").lower()
+    dry = params.get("dryRun", "false")
     if dry not in ("true", "false"):
         raise ValidationError("dryRun", "must be true or false")
     return mode, dry == "true"

@@ -149,7 +149,12 @@ def test_bad_uploads_are_4xx_naming_the_problem(client: Client, cognito: Cognito
     assert upload(client, cognito, ok, content_type="application/json").status_code == 415
     big = upload(client, cognito, ok + b"x" * MAX_IMPORT_BYTES)
     assert big.status_code == 413 and big.data["error"] == "PayloadTooLarge"
-    for query, field in [("?mode=some", "mode"), ("?dryRun=maybe", "dryRun")]:
+    for query, field in [
+        ("?mode=some", "mode"),
+        ("?mode=", "mode"),
+        ("?dryRun=maybe", "dryRun"),
+        ("?dryRun=TRUE", "dryRun"),
+    ]:
         response = upload(client, cognito, ok, query)
         assert response.status_code == 400 and response.data["field"] == field, response.data
     no_ids = upload(client, cognito, csv_text([["A"]], columns=["productName"]))

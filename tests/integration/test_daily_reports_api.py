@@ -173,8 +173,9 @@ def test_bad_requests_are_4xx_naming_the_problem(client: Client, cognito: Cognit
     assert refused.status_code == 400 and "over" in refused.data["message"]
     ledger.record(ledger.confirmed_entries(A, ny(10)))
     call(client, "POST", f"/reports/daily/{DAY}", cognito)
-    wrong = admin_get(client, cognito, f"/reports/daily/{DAY}?format=xml")
-    assert wrong.status_code == 400 and wrong.data["field"] == "format"
+    for fmt in ("xml", ""):
+        wrong = admin_get(client, cognito, f"/reports/daily/{DAY}?format={fmt}")
+        assert wrong.status_code == 400 and wrong.data["field"] == "format", fmt
     # Not for shoppers, not for strangers.
     shopper = {"Authorization": f"Bearer {cognito.token()}"}
     assert call(client, "GET", f"/reports/daily/{DAY}", **shopper).status_code == 403
