@@ -386,6 +386,8 @@ def import_csv(data: bytes, *, mode: str, dry_run: bool, actor: str) -> dict[str
     catalog = read_catalog()
     plan = plan_import(upload, catalog.snapshot)
     if dry_run:
+        if any(e.row == 1 for e in plan.errors):  # the header itself: there is nothing to preview
+            _refuse(plan, import_id=None, mode=mode)
         return _answer(plan, import_id=None, mode=mode, dry_run=True, applied=plan)
     if plan.errors and mode == "all":
         _refuse(plan, import_id=None, mode=mode)

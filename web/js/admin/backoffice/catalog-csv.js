@@ -75,7 +75,10 @@ async function preview(event) {
     confirmButton.textContent = nothing ? "Nothing to import" : blocked ? "Fix the invalid rows first" : "Import";
     previewed = { file, mode };
   } catch (err) {
-    previewBox.replaceChildren(errorNotice(err));
+    const details = err.body && Array.isArray(err.body.errors) ? err.body : null;
+    if (details) renderReport({ products: [], stock: [], ...details }, { dryRun: true });
+    else previewBox.replaceChildren();
+    previewBox.prepend(errorNotice(err));
   } finally {
     setButtonBusy(button, false);
   }
