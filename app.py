@@ -592,9 +592,9 @@ def machine_place_simple_order() -> Response:
 def list_test_cards() -> Response:
     """Stripe's test card numbers and the gateway's test tokens, for the storefront's card form
     (which maps a number to its token in the browser: no card number is ever sent)."""
-    from chalicelib.orders.payments import cards
+    from chalicelib.shop import payment_cards
 
-    return Response(cards.card_table(), headers={"Cache-Control": "public, max-age=3600"})
+    return Response(payment_cards.card_table(), headers={"Cache-Control": "public, max-age=3600"})
 
 
 # --- the API itself ---------------------------------------------------------------------------
@@ -636,7 +636,8 @@ def unknown_route() -> Response:
 
 @app.on_dynamodb_record(stream_arn=resources.STOCK.stream_arn_ref, batch_size=100, starting_position="TRIM_HORIZON")
 def on_stock_change(event: DynamoDBEvent) -> dict[str, Any]:
-    """Low-stock alerts, edge-triggered on every stock write, whoever made it."""
+    """Low-stock crossings, edge-triggered on every stock write, whoever made it: the SNS alert and
+    the StockLow domain event."""
     from chalicelib.inventory import alerts
 
     return alerts.handle_stock_records(event.to_dict()["Records"], event.context)
@@ -644,7 +645,7 @@ def on_stock_change(event: DynamoDBEvent) -> dict[str, Any]:
 
 @app.on_sqs_message(queue_arn=resources.ALERT_EMAILS_QUEUE.arn_ref, batch_size=resources.ALERT_EMAILS_QUEUE.batch_size)
 def send_alert_emails(event: SQSEvent) -> dict[str, Any]:
-    """E-mail the admins about each low-stock alert published on the topic."""
+    """E-mail the admins about low-stock crossings: at most one e-mail per digest window."""
     from chalicelib.inventory import alerts
 
     return alerts.handle_alert_email_messages(event.to_dict()["Records"], event.context)
@@ -812,6 +813,45 @@ def park_order_workflow(event: dict[str, Any], context: Any) -> Any:
     from chalicelib.orders import workflow
 
     return workflow.run_task(workflow.park_order_workflow, event, context)
+
+
+# --- domain events (issue 10 §4: the bus, docs/events/) ---------------------------------------
+
+
+@app.on_dynamodb_record(stream_arn=resources.ORDERS.stream_arn_ref, batch_size=100, starting_position="TRIM_HORIZON")
+def publish_order_events(event: DynamoDBEvent) -> dict[str, Any]:
+    """Every order status change, as a domain event on the bus (the orders stream is the outbox)."""
+    from chalicelib.orders import events
+
+    return events.handle_order_records(event.to_dict()["Records"], event.context)
+
+
+@app.on_sqs_message(
+    queue_arn=resources.PURCHASE_EMAILS_QUEUE.arn_ref, batch_size=resources.PURCHASE_EMAILS_QUEUE.batch_size
+)
+def send_purchase_emails(event: SQSEvent) -> dict[str, Any]:
+    """OrderConfirmed: the admins' purchase notification e-mail, once per order."""
+    from chalicelib.orders import purchase_emails
+
+    return purchase_emails.handle_messages(event.to_dict()["Records"], event.context)
+
+
+@app.on_sqs_message(
+    queue_arn=resources.LEDGER_EVENTS_QUEUE.arn_ref, batch_size=resources.LEDGER_EVENTS_QUEUE.batch_size
+)
+def record_sales(event: SQSEvent) -> dict[str, Any]:
+    """Sales events: the sales ledger's records (the daily reports' source)."""
+    from chalicelib.orders import ledger_writer
+
+    return ledger_writer.handle_messages(event.to_dict()["Records"], event.context)
+
+
+@app.on_sqs_message(queue_arn=resources.ORDER_FEED_QUEUE.arn_ref, batch_size=resources.ORDER_FEED_QUEUE.batch_size)
+def publish_order_feed(event: SQSEvent) -> dict[str, Any]:
+    """Every order event, republished on the order_events topic for outside subscribers."""
+    from chalicelib.orders import feed
+
+    return feed.handle_messages(event.to_dict()["Records"], event.context)
 
 
 logger.debug("app loaded", extra={"routes": len(app.routes)})

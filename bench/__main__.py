@@ -14,10 +14,13 @@
 9. Zip code -> coordinates: first lookup in a fresh process (cold) and a warm lookup.
 10. DynamoDB requests per shop order (POST /orders) for 1 and 10 lines.
 11. Checkout (POST /orders) p50/p99 through the devstack with 16 concurrent clients.
-12. The storefront's first load: KB headless Chromium transfers for `/` (budget 150 KB, bench/web.py).
+12. The order workflow: AWS requests per order by service and the cost of 1,000 orders from AWS's
+    public prices (`workflow_requests`); placement -> confirmation e-mail p50/p99 for 200 orders from
+    16 clients through the devstack (`workflow_latency`) (bench/workflow.py).
+13. The storefront's first load: KB headless Chromium transfers for `/` (budget 150 KB, bench/web.py).
 
 Run one with `python -m bench cold|requests|throughput|report|documents|catalog|reconcile|patches|zip|
-checkout_requests|checkout|web`.
+checkout_requests|checkout|workflow_requests|workflow_latency|web`.
 Figures are printed and saved to `bench/results/latest.json` (git-ignored), with the conditions of
 the run (CPU cores, load average, Python) beside them.
 
@@ -467,6 +470,18 @@ def documents() -> dict[str, Any]:
     return run()
 
 
+def _workflow(name: str) -> Any:
+    def run() -> dict[str, Any]:
+        os.environ.update(_local_env())
+        sys.path.insert(0, str(PROJECT))
+        from bench import workflow
+
+        result: dict[str, Any] = getattr(workflow, name)()
+        return result
+
+    return run
+
+
 def web_first_load() -> dict[str, Any]:
     sys.path.insert(0, str(PROJECT))
     from bench import web
@@ -498,6 +513,8 @@ BENCHMARKS = {
     "catalog": _inventory("catalog_pages"),
     "reconcile": _inventory("reconciliation"),
     "patches": _inventory("parallel_patches"),
+    "workflow_requests": _workflow("workflow_requests"),
+    "workflow_latency": _workflow("workflow_latency"),
     "web": web_first_load,
 }
 

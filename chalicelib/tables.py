@@ -12,6 +12,7 @@ from pynamodb.models import Model
 from chalicelib.backoffice.models import ApiKey, ReportRecord
 from chalicelib.core.db import create_table, table_schema
 from chalicelib.core.idempotency import IdempotencyRecord
+from chalicelib.inventory.digests import AlertDigest
 from chalicelib.inventory.models import Movement, Product, Stock, Warehouse
 from chalicelib.orders.ledger import LedgerRecord
 from chalicelib.orders.models import Payment
@@ -31,6 +32,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     LedgerRecord,
     ApiKey,
     Payment,
+    AlertDigest,
     ReportRecord,
 )
 

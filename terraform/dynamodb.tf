@@ -394,6 +394,40 @@ resource "aws_dynamodb_table" "delivery_methods" {
   }
 }
 
+# Low-stock crossings grouped by digest window (chalicelib/inventory/digests.py): a header per
+# window and one item per crossing; kept two weeks.
+resource "aws_dynamodb_table" "alert_digests" {
+  name                        = "${var.name_prefix}-alert-digests"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "digest_id"
+  range_key                   = "entry_id"
+  deletion_protection_enabled = true
+
+  attribute {
+    name = "digest_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "entry_id"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.this.arn
+  }
+}
+
 # --- the back office (issue 11) -------------------------------------------------------------------
 
 # Index of built daily reports (chalicelib/backoffice/models.py ReportRecord): one item per day in

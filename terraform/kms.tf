@@ -45,8 +45,26 @@ data "aws_iam_policy_document" "kms_key_policy" {
     }
   }
 
-  # SNS delivering to the encrypted queues; CloudWatch alarms and EventBridge publishing to the
-  # encrypted topics.
+  # EventBridge delivering the domain bus's events to the encrypted queues (and their DLQs):
+  # only for the rules on that bus (sqs.tf's queue policies name the rules one by one).
+  statement {
+    sid       = "EventRulesDeliverEncrypted"
+    actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${var.name_prefix}-domain-events/*"]
+    }
+  }
+
+  # SNS delivering to the encrypted queues; CloudWatch alarms publishing to the encrypted topics.
   statement {
     sid       = "ServicesDeliverEncrypted"
     actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
@@ -54,7 +72,7 @@ data "aws_iam_policy_document" "kms_key_policy" {
 
     principals {
       type        = "Service"
-      identifiers = ["sns.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com"]
+      identifiers = ["sns.amazonaws.com", "cloudwatch.amazonaws.com"]
     }
 
     condition {

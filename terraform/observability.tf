@@ -7,9 +7,14 @@ locals {
   dead_letter_queues = {
     alert_emails_dlq    = aws_sqs_queue.alert_emails_dlq.name
     stream_failures_dlq = aws_sqs_queue.stream_failures_dlq.name
+    purchase_emails_dlq = aws_sqs_queue.purchase_emails_dlq.name
+    ledger_events_dlq   = aws_sqs_queue.ledger_events_dlq.name
+    order_feed_dlq      = aws_sqs_queue.order_feed_dlq.name
     order_workflow_dlq  = aws_sqs_queue.order_workflow_dlq.name
   }
-  api_name = aws_api_gateway_rest_api.rest_api.name
+  # Domain events (chalicelib.core.events): put on the bus, or refused by it.
+  event_metrics = ["EventsPublished", "EventsFailed"]
+  api_name      = aws_api_gateway_rest_api.rest_api.name
   # The handlers' EMF metrics (chalicelib.core.observability): make package sets
   # POWERTOOLS_METRICS_NAMESPACE to the name prefix, one namespace per environment.
   metrics_namespace = var.name_prefix
@@ -190,6 +195,24 @@ resource "aws_cloudwatch_metric_alarm" "records_failed" {
   alarm_actions       = [aws_sns_topic.alarms.arn]
 }
 
+# Events the bus refused (PutEvents' per-entry errors, throttling): their stream records are
+# retried, so a burst heals itself; an alarm over two periods means publishing is stuck.
+resource "aws_cloudwatch_metric_alarm" "events_failed" {
+  alarm_name          = "${var.name_prefix}-events-failed"
+  alarm_description   = "Domain events were refused by the bus in two consecutive periods: the streams are being retried."
+  namespace           = local.metrics_namespace
+  metric_name         = "EventsFailed"
+  dimensions          = { service = "stockroom" }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 2
+  datapoints_to_alarm = 2
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+}
+
 resource "aws_cloudwatch_metric_alarm" "api_latency_p99" {
   alarm_name          = "${var.name_prefix}-api-latency-p99"
   alarm_description   = "API p99 latency above ${var.api_latency_p99_threshold_ms} ms."
@@ -266,6 +289,17 @@ resource "aws_cloudwatch_dashboard" "this" {
           metrics = concat(
             [for name in values(local.chalice_stream_functions) : ["AWS/Lambda", "IteratorAge", "FunctionName", name]],
             [for name in values(local.chalice_queue_consumers) : ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", name]],
+          )
+        }
+      },
+      {
+        type = "metric", x = 0, y = 24, width = 12, height = 6
+        properties = {
+          title = "Domain events: published, failed; delivered by rules, failed, to DLQs", region = local.region, stat = "Sum", period = 300
+          metrics = concat(
+            [for name in local.event_metrics : [local.metrics_namespace, name, "service", "stockroom"]],
+            [for pair in setproduct(values(local.event_rule_names), ["Invocations", "FailedInvocations", "InvocationsSentToDlq"]) :
+            ["AWS/Events", pair[1], "EventBusName", aws_cloudwatch_event_bus.domain.name, "RuleName", pair[0]]],
           )
         }
       },

@@ -18,7 +18,7 @@ resource "aws_sqs_queue" "order_workflow_dlq" {
 
 resource "aws_sqs_queue" "order_workflow" {
   name                       = "${var.name_prefix}-order-workflow"
-  visibility_timeout_seconds = 360 # 6 x run_order_workflows' 60 s timeout (resources.Queue.visibility_timeout)
+  visibility_timeout_seconds = 180 # 6 x run_order_workflows' 30 s timeout (resources.Queue.visibility_timeout)
   message_retention_seconds  = 345600
   kms_master_key_id          = aws_kms_key.this.arn
 

@@ -29,6 +29,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from chalicelib.core.resources import EVENT_BUSES, QUEUES
+
 ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM_DIR = ROOT / "terraform"
 
@@ -45,6 +47,11 @@ LOG_RETENTION = "${var.log_retention_days}"
 # Provided by the Lambda Python runtime; the managed layer need not carry them. urllib3 is here only
 # because botocore pulled it in: the runtime's botocore is paired with the runtime's own.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "urllib3")
+
+# EventBridge -> SQS targets: retried (with backoff) for up to a day, then sent to the queue's DLQ.
+EVENT_TARGET_MAX_RETRIES = 185
+EVENT_TARGET_MAX_AGE_SECONDS = 24 * 3600
+QUEUES_BY_KEY = {queue.key: queue for queue in QUEUES}
 
 _INVOKE_ARN = re.compile(r"\$\{aws_lambda_function\.([A-Za-z0-9_-]+)\.invoke_arn\}")
 
@@ -96,6 +103,11 @@ def complete(template: dict[str, Any], app_name: str, stage: str) -> dict[str, A
         if is_sqs_mapping(mapping):
             # Handlers return Powertools' partial batch response: only failed messages go back.
             mapping["function_response_types"] = ["ReportBatchItemFailures"]
+            # Chalice has no setting for it: the e-mail consumers' bound on concurrent
+            # invocations, so a burst queues up instead of outrunning SES's sending rate.
+            queue = QUEUES_BY_KEY.get(_referenced(str(mapping.get("event_source_arn", "")), "aws_sqs_queue") or "")
+            if queue is not None and queue.max_concurrency is not None:
+                mapping["scaling_config"] = {"maximum_concurrency": queue.max_concurrency}
         elif is_stream_mapping(mapping):
             mapping["function_response_types"] = ["ReportBatchItemFailures"]
             mapping["bisect_batch_on_function_error"] = True
@@ -115,9 +127,45 @@ def complete(template: dict[str, Any], app_name: str, stage: str) -> dict[str, A
             variables["POWERTOOLS_METRICS_NAMESPACE"] = METRICS_NAMESPACE
     _unescape_policy_interpolations(resources)
     _grant_ses_sandbox_recipients(resources)
+    _add_event_rules(resources)
+    # rule key => rule name, for the delivery widget in observability.tf.
+    t["locals"]["event_rule_names"] = {
+        rule.key: f"{NAME_PREFIX}-{rule.key}" for bus in EVENT_BUSES for rule in bus.rules
+    }
 
     _complete_rest_api(t, resources)
     return t
+
+
+def _add_event_rules(resources: dict[str, Any]) -> None:
+    """The rules of every bus of `resources.EVENT_BUSES`, written from that one definition (their
+    patterns are the ones the devstack provisions and the unit tests check), each with an SQS
+    target per queue: input as is (consumers read AWS's envelope), a retry policy, and the queue's
+    own DLQ for events EventBridge could not deliver (a deleted queue, a key or queue policy
+    refusing). The queue and key policies that let `events.amazonaws.com` deliver, conditioned on
+    these rules' ARNs, are in sqs.tf and kms.tf."""
+    rules = resources.setdefault("aws_cloudwatch_event_rule", {})
+    targets = resources.setdefault("aws_cloudwatch_event_target", {})
+    for bus in EVENT_BUSES:
+        for rule in bus.rules:
+            rules[rule.key] = {
+                "name": f"{NAME_PREFIX}-{rule.key}",
+                "description": rule.description,
+                "event_bus_name": f"${{aws_cloudwatch_event_bus.{bus.key}.name}}",
+                "event_pattern": json.dumps(rule.event_pattern, sort_keys=True),
+            }
+            for queue in rule.target_queues:
+                targets[f"{rule.key}_{queue}"] = {
+                    "rule": f"${{aws_cloudwatch_event_rule.{rule.key}.name}}",
+                    "event_bus_name": f"${{aws_cloudwatch_event_bus.{bus.key}.name}}",
+                    "target_id": queue,
+                    "arn": f"${{aws_sqs_queue.{queue}.arn}}",
+                    "retry_policy": {
+                        "maximum_event_age_in_seconds": EVENT_TARGET_MAX_AGE_SECONDS,
+                        "maximum_retry_attempts": EVENT_TARGET_MAX_RETRIES,
+                    },
+                    "dead_letter_config": {"arn": f"${{aws_sqs_queue.{queue}_dlq.arn}}"},
+                }
 
 
 def _apply_name_prefix(resources: dict[str, Any], app_name: str, stage: str) -> None:

@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM_DIR = ROOT / "terraform"
 PACKAGE_FILES = ("chalice.tf.json", "deployment.zip", "layer-deployment.zip")
 OVERRIDE_FILE = "zz_rehearsal_override.tf.json"
+REHEARSAL_PREFIX = "stockroom"  # var.name_prefix's default: the rehearsal sets no other
 
 # Where the hashicorp/aws provider mirror may be (the machines carry one; CI images may too).
 # STOCKROOM_TF_PROVIDER_MIRROR names another root (the directory holding registry.terraform.io/).
@@ -467,6 +468,10 @@ def rehearse(
         result.seconds["apply"] = time.monotonic() - step
         result.resources = len(tf.run("state", "list").stdout.split())
         log(f"applied {result.resources} resources in {result.seconds['apply']:.0f} s")
+        problems = applied_event_delivery_problems(tf.env["AWS_ENDPOINT_URL"])
+        if problems:
+            raise RuntimeError("event delivery policies not applied as declared:\n" + "\n".join(problems))
+        log("event delivery: queue, DLQ and key policies let each rule (and only the bus's rules) deliver")
 
         step = time.monotonic()
         plan = tf.run(
@@ -563,6 +568,86 @@ def physical_names(
                             found.add((resource["type"], value))
             names[prefix] = found
     return names
+
+
+def applied_event_delivery_problems(endpoint: str) -> list[str]:
+    """What the emulator holds after apply, read back: for every rule target of the domain bus,
+    the target queue and its DLQ carry a policy letting events.amazonaws.com send with
+    aws:SourceArn = that rule's ARN, and the key policy lets EventBridge use the key only for
+    the bus's rules. (Static checks: tests/infra/test_event_delivery.py.)"""
+    import boto3
+
+    from chalicelib.core.resources import EVENT_BUSES
+
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="rehearsal",
+            aws_secret_access_key="rehearsal",
+        )
+
+    events, sqs, kms = client("events"), client("sqs"), client("kms")
+    problems: list[str] = []
+    applied = {  # rule name -> (its bus, its ARN), whatever the buses are called
+        rule["Name"]: (bus["Name"], rule["Arn"])
+        for bus in events.list_event_buses()["EventBuses"]
+        for rule in events.list_rules(EventBusName=bus["Name"])["Rules"]
+    }
+    for rule in (rule for bus in EVENT_BUSES for rule in bus.rules):
+        name = f"{REHEARSAL_PREFIX}-{rule.key}"
+        if name not in applied:
+            problems.append(f"rule {name} was not applied")
+            continue
+        bus_name, rule_arn = applied[name]
+        targets = events.list_targets_by_rule(Rule=name, EventBusName=bus_name)
+        if len(targets["Targets"]) != len(rule.target_queues):
+            problems.append(f"rule {name}: {len(targets['Targets'])} targets, not {len(rule.target_queues)}")
+        for target in targets["Targets"]:
+            dlq = target.get("DeadLetterConfig", {}).get("Arn")
+            if not dlq or not target.get("RetryPolicy"):
+                problems.append(f"{rule.key} -> {target['Arn']}: no DLQ or retry policy")
+            for arn in (target["Arn"], dlq):
+                if not arn:
+                    continue
+                url = sqs.get_queue_url(QueueName=arn.rsplit(":", 1)[-1])["QueueUrl"]
+                policy = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]
+                if not _allows_events(json.loads(policy.get("Policy", "{}")), "sqs:SendMessage", rule_arn):
+                    problems.append(f"{arn}: its policy does not let {rule_arn} send")
+    key_id = kms.describe_key(KeyId=f"alias/{REHEARSAL_PREFIX}")["KeyMetadata"]["KeyId"]
+    key_policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+    sample_rule = f"arn:aws:events:us-east-1:123456789012:rule/{REHEARSAL_PREFIX}-domain-events/any"
+    if not _allows_events(key_policy, "kms:GenerateDataKey*", sample_rule):
+        problems.append("the key policy does not let the domain bus's rules use the key")
+    if _allows_events(key_policy, "kms:GenerateDataKey*", "arn:aws:events:us-east-1:123456789012:rule/other/x"):
+        problems.append("the key policy lets rules of other buses use the key")
+    return problems
+
+
+def _allows_events(policy: dict[str, Any], action: str, source_arn: str) -> bool:
+    """Whether an Allow statement for events.amazonaws.com grants `action` under an
+    aws:SourceArn condition that `source_arn` satisfies (ArnEquals, or ArnLike with `*`)."""
+    import fnmatch
+
+    statements = policy.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        services = (statement.get("Principal") or {}).get("Service", [])
+        actions = statement.get("Action", [])
+        if statement.get("Effect") != "Allow" or "events.amazonaws.com" not in _listed(services):
+            continue
+        if action not in _listed(actions):
+            continue
+        conditions = statement.get("Condition", {})
+        for test in ("ArnEquals", "ArnLike"):
+            values = _listed((conditions.get(test) or {}).get("aws:SourceArn", []))
+            if any(fnmatch.fnmatchcase(source_arn, v) if test == "ArnLike" else v == source_arn for v in values):
+                return True
+    return False
+
+
+def _listed(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
 
 
 def _empty_buckets(endpoint: str) -> None:

@@ -37,6 +37,13 @@ class Settings:
     reorder_window_days: int
     reorder_target_cover_days: int
     reorder_lead_time_days: int
+    # Domain events (issue 10 §4): the bus they are published on, the topic the feed republishes
+    # them on, and the low-stock digest: crossings detected within one window of this many
+    # seconds reach the admins as one e-mail (inventory.digests).
+    event_bus_name: str
+    order_events_topic_arn: str
+    alert_emails_queue_url: str
+    low_stock_digest_window_seconds: int
     # The back office (issue 11): where the daily report's summary is published, and the API
     # Gateway usage plan (by name) that the machine clients' API keys are registered with.
     daily_sales_topic_arn: str = ""
@@ -52,17 +59,24 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
-def _positive(env: Mapping[str, str], name: str, default: int) -> int:
-    """A whole number (of days, minutes, seconds) >= 1 from the environment; a bad value is a
-    deployment error, named."""
+def _positive(env: Mapping[str, str], name: str, default: int, *, unit: str = "days", high: int | None = None) -> int:
+    """A whole number >= 1 (at most `high`) from the environment; a bad value is a deployment
+    error, named."""
     raw = env.get(name, str(default))
     try:
         value = int(raw)
     except ValueError:
-        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+        raise ValueError(f"{name} must be a whole number of {unit}, not {raw!r}") from None
     if value < 1:
         raise ValueError(f"{name} must be at least 1, not {value}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be at most {high} {unit}, not {value}")
     return value
+
+
+# An SQS message can be delayed 900 s at most; the digest's due message waits for the end of its
+# window plus a few seconds of grace (inventory.digests.DUE_GRACE_SECONDS).
+MAX_DIGEST_WINDOW_SECONDS = 890
 
 
 @lru_cache(maxsize=1)
@@ -95,6 +109,12 @@ def get_settings() -> Settings:
         reorder_lead_time_days=_positive(env, "REORDER_LEAD_TIME_DAYS", 7),
         daily_sales_topic_arn=env.get("DAILY_SALES_TOPIC_ARN", ""),
         machine_usage_plan_name=env.get("MACHINE_USAGE_PLAN_NAME", ""),
+        event_bus_name=env.get("EVENT_BUS_NAME", ""),
+        order_events_topic_arn=env.get("ORDER_EVENTS_TOPIC_ARN", ""),
+        alert_emails_queue_url=env.get("ALERT_EMAILS_QUEUE_URL", ""),
+        low_stock_digest_window_seconds=_positive(
+            env, "LOW_STOCK_DIGEST_WINDOW_SECONDS", 120, unit="seconds", high=MAX_DIGEST_WINDOW_SECONDS
+        ),
         stuck_order_minutes=_positive(env, "STUCK_ORDER_MINUTES", 15),
         payment_timeout_seconds=float(_positive(env, "PAYMENT_TIMEOUT_SECONDS", 8)),
     )

@@ -41,6 +41,11 @@ class Queue:
     max_receive_count: int = 5
     batch_size: int = 10
     subscribes_to: tuple[str, ...] = ()
+    # Lambda's `maximum_concurrency` on the consumer's event source mapping (2-1000; None: as many
+    # as Lambda likes). The e-mail consumers set it so that a burst (a flash sale, a bulk stock
+    # import) never sends faster than SES's rate: `terraform/package.py` writes it into the
+    # generated mapping's `scaling_config`.
+    max_concurrency: int | None = None
 
     @property
     def arn_ref(self) -> str:
@@ -137,8 +142,10 @@ LOW_STOCK_TOPIC = Topic(
 ALERT_EMAILS_QUEUE = Queue(
     key="alert_emails",
     env="ALERT_EMAILS_QUEUE_URL",
-    description="Low-stock alerts to e-mail to the admins (subscribed to the low-stock topic)",
+    description="Low-stock alerts to e-mail to the admins (subscribed to the low-stock topic), "
+    "and the consumer's own delayed digest-due messages",
     subscribes_to=(LOW_STOCK_TOPIC.key,),
+    max_concurrency=2,
 )
 
 # The back office (issue 11): the daily report's summary for outside subscribers (e-mail, chat).
@@ -153,17 +160,25 @@ DAILY_SALES_TOPIC = Topic(
 # one ORDER_WORKFLOW execution per order (named after it). Its DLQ also holds workflow runs parked
 # for redrive (`make redrive QUEUE=order_workflow` starts them again).
 
+# --- domain events (issue 10 §4): the bus, its rules and the queues of its consumers -----------
+# Every order status change and low-stock crossing is published on the bus from the streams
+# (`orders.events`, `inventory.alerts`); each rule feeds one consumer's queue, each queue has its
+# own DLQ, so each consumer fails, retries and is redriven on its own. Schemas: docs/events/.
+ORDER_EVENTS_SOURCE = "stockroom.orders"
+INVENTORY_EVENTS_SOURCE = "stockroom.inventory"
+EVENT_SCHEMA_VERSION = 1  # the major version of every event schema today (`detail.schemaVersion`)
+
 ORDER_EVENTS_TOPIC = Topic(
     key="order_events",
     env="ORDER_EVENTS_TOPIC_ARN",
-    description="Order notifications for outside subscribers (one message per confirmed order, JSON)",
+    description="Order notifications for outside subscribers: the workflow's one message per confirmed "
+    "order (JSON), and the domain events feed of every other status change (orders.feed)",
 )
 
 ORDER_WORKFLOW_QUEUE = Queue(
     key="order_workflow",
     env="ORDER_WORKFLOW_QUEUE_URL",
-    description="Orders whose workflow is to start (new PLACED orders) or to settle (cancelled, shipped)",
-    consumer_timeout=60,
+    description="Order workflow attempts to start (new PLACED orders; redriven parked runs)",
 )
 
 ORDER_WORKFLOW = StateMachine(
@@ -173,11 +188,70 @@ ORDER_WORKFLOW = StateMachine(
     description="After checkout: charge, commit stock, receipt, notify, e-mail, confirm; compensate failures",
 )
 
+PURCHASE_EMAILS_QUEUE = Queue(
+    key="purchase_emails",
+    env="PURCHASE_EMAILS_QUEUE_URL",
+    description="OrderConfirmed events: the admins' purchase notification e-mail",
+    batch_size=5,
+    max_concurrency=2,
+)
+LEDGER_EVENTS_QUEUE = Queue(
+    key="ledger_events",
+    env="LEDGER_EVENTS_QUEUE_URL",
+    description="Sales events (confirmed, cancelled, refunded, payment failed) for the sales ledger",
+)
+ORDER_FEED_QUEUE = Queue(
+    key="order_feed",
+    env="ORDER_FEED_QUEUE_URL",
+    description="Order events, republished on the order_events topic for outside subscribers (but "
+    "OrderConfirmed, which the workflow announces there itself)",
+)
+
+DOMAIN_EVENTS_BUS = EventBus(
+    key="domain",
+    env="EVENT_BUS_NAME",
+    description="The shop's domain events: order status changes and low-stock crossings",
+    rules=(
+        EventRule(
+            "purchase_emails_on_confirmed",
+            "Confirmed orders to the admins' purchase notification e-mail",
+            {
+                "source": [ORDER_EVENTS_SOURCE],
+                "detail-type": ["OrderConfirmed"],
+                "detail": {"schemaVersion": [EVENT_SCHEMA_VERSION]},
+            },
+            (PURCHASE_EMAILS_QUEUE.key,),
+        ),
+        EventRule(
+            "ledger_on_sales_events",
+            "Sales events to the sales ledger writer",
+            {
+                "source": [ORDER_EVENTS_SOURCE],
+                "detail-type": ["OrderConfirmed", "OrderCancelled", "OrderRefunded", "PaymentFailed"],
+                "detail": {"schemaVersion": [EVENT_SCHEMA_VERSION]},
+            },
+            (LEDGER_EVENTS_QUEUE.key,),
+        ),
+        EventRule(
+            "order_feed_all",
+            "Every order event to the order_events topic publisher",
+            {"source": [ORDER_EVENTS_SOURCE], "detail": {"schemaVersion": [EVENT_SCHEMA_VERSION]}},
+            (ORDER_FEED_QUEUE.key,),
+        ),
+    ),
+)
+
 TOPICS: tuple[Topic, ...] = (LOW_STOCK_TOPIC, DAILY_SALES_TOPIC, ORDER_EVENTS_TOPIC)
-QUEUES: tuple[Queue, ...] = (ALERT_EMAILS_QUEUE, ORDER_WORKFLOW_QUEUE)
-# Workflows and domain events (issue 10) are added here; the devstack provisions whatever is listed.
+QUEUES: tuple[Queue, ...] = (
+    ALERT_EMAILS_QUEUE,
+    ORDER_WORKFLOW_QUEUE,
+    PURCHASE_EMAILS_QUEUE,
+    LEDGER_EVENTS_QUEUE,
+    ORDER_FEED_QUEUE,
+)
+# The devstack provisions whatever is listed.
 STATE_MACHINES: tuple[StateMachine, ...] = (ORDER_WORKFLOW,)
-EVENT_BUSES: tuple[EventBus, ...] = ()
+EVENT_BUSES: tuple[EventBus, ...] = (DOMAIN_EVENTS_BUS,)
 
 PRODUCTS = TableRef("products")
 STOCK = TableRef("stock")
@@ -194,6 +268,7 @@ SALES_LEDGER = TableRef("sales_ledger")
 API_KEYS = TableRef("api_keys")
 PAYMENTS = TableRef("payments")
 REPORTS = TableRef("reports")  # the back office's index of built daily reports
+ALERT_DIGESTS = TableRef("alert_digests")
 
 RECEIPTS_BUCKET = Bucket(
     key="receipts",

@@ -25,10 +25,10 @@ SEND_BUDGET_SECONDS = 20.0
 
 
 def status_url(order_id: str, token: str | None = None) -> str:
-    """The storefront's order status page, `<site>/#/orders/<orderId>?token=<token>`: the token
-    travels in the fragment, which browsers never send to a server or in `Referer`."""
-    url = f"{get_settings().site_origin.rstrip('/')}/#/orders/{quote(order_id, safe='')}"
-    return f"{url}?token={quote(token, safe='')}" if token else url
+    """The storefront's order status page (`shop.links`, the one definition of the site's links)."""
+    from chalicelib.shop.links import order_status_url
+
+    return order_status_url(order_id, token)
 
 
 def receipt_link(order_id: str, token: str | None = None) -> str:

@@ -164,3 +164,49 @@ def from_order(order: Any, *, warehouse_names: Mapping[str, str] | None = None) 
 def _whole(name: str, value: int, *, low: int = 0) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
+
+
+def view_of_order(order: Mapping[str, Any]) -> OrderView:
+    """The view of an order in the API's Order shape (`shop.orders.order_payload`), as domain
+    events carry it. Raises ValueError when its figures do not add up (see OrderView)."""
+    from chalicelib.core.events import parse_time
+
+    address = order.get("shippingAddress")
+    eta = order.get("estimatedDelivery")
+    return OrderView(
+        order_id=str(order["orderId"]),
+        placed_at=parse_time(str(order["createdAt"])),
+        customer_email=str(order.get("email") or ""),
+        lines=tuple(
+            LineView(
+                product_id=str(line["productId"]),
+                product_name=str(line.get("productName") or line["productId"]),
+                warehouse_id=str(line["warehouseId"]),
+                quantity=int(line["quantity"]),
+                unit_price_cents=int(line["unitPriceCents"]),
+                line_total_cents=int(line["lineTotalCents"]),
+            )
+            for line in order["lines"]
+        ),
+        subtotal_cents=int(order["subtotalCents"]),
+        discount_cents=int(order["discountCents"]),
+        delivery_method=str(order.get("deliveryMethod") or "SELF_SERVICE"),
+        delivery_cents=int(order["deliveryCents"]),
+        total_cents=int(order["totalCents"]),
+        currency=str(order["currency"]),
+        shipping_address=None
+        if not address
+        else Address(
+            name=str(address["name"]),
+            line1=str(address["line1"]),
+            line2=address.get("line2"),
+            city=str(address["city"]),
+            zip=str(address["zip"]),
+            country=str(address["country"]),
+        ),
+        customer_name=address.get("name") if address else None,
+        promo_code=order.get("promoCode"),
+        estimated_delivery=date.fromisoformat(eta) if eta else None,
+        payment_reference=order.get("paymentReference"),
+        status=str(order.get("status") or "CONFIRMED"),
+    )

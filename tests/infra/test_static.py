@@ -217,7 +217,8 @@ def test_mapping_check_catches_sqs_without_partial_failures_or_short_visibility(
 def test_schedule_rules_are_named_per_environment(module: Module) -> None:
     assert tfmodule.check_schedule_rules(module) == []
     m = broken(module)
-    next(iter(m.resources["aws_cloudwatch_event_rule"].values()))["name"] = "stockroom-prod-reconcile_stock-event"
+    schedules = [r for r in m.resources["aws_cloudwatch_event_rule"].values() if r.get("schedule_expression")]
+    schedules[0]["name"] = "stockroom-prod-reconcile_stock-event"
     assert tfmodule.check_schedule_rules(m)
 
 

@@ -37,7 +37,8 @@ class Cognito:
 def _reset_adapters() -> None:
     from chalicelib.backoffice import api_keys
     from chalicelib.core import db, notifications, storage
-    from chalicelib.inventory import alerts
+    from chalicelib.core import events as domain_events
+    from chalicelib.inventory import alerts, digests
     from chalicelib.orders import payments
 
     db._connection = None
@@ -46,6 +47,10 @@ def _reset_adapters() -> None:
     payments.set_gateway(None)
     alerts._idempotent.cache_clear()
     alerts._idempotency_config.cache_clear()
+    domain_events.set_events(None)
+    domain_events.once.cache_clear()
+    domain_events._dedupe_config.cache_clear()
+    digests._sqs = None
     auth.set_jwks_client(None)
     api_keys.set_gateway(None)  # its usage plan's id belongs to one emulated account
     reset_settings()

@@ -4,6 +4,7 @@ and the e-mail consumer: one alert per crossing, whoever made the change, howeve
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -61,7 +62,25 @@ def invoke(client: Client, handler: str, records: list[dict[str, Any]]) -> dict[
     return payload
 
 
-def test_crossing_below_threshold_alerts_once_and_emails_the_admins(client: Client, cognito: Cognito) -> None:
+def flush_digest(
+    client: Client, monkeypatch: pytest.MonkeyPatch, record: dict[str, Any], alert: dict[str, Any]
+) -> dict[str, Any]:
+    """Deliver the digest-due message of `alert`'s window once the window has ended, as SQS does
+    after the message's delay (the clock moved past the window's end instead of waiting)."""
+    from chalicelib.core.config import get_settings
+    from chalicelib.core.events import parse_time
+    from chalicelib.inventory import digests
+
+    window = digests.Window.of(parse_time(alert["detectedAt"]), get_settings().low_stock_digest_window_seconds)
+    due = {**record, "messageId": f"due-{window.digest_id}", "body": json.dumps(window.due_message())}
+    with monkeypatch.context() as later:
+        later.setattr(digests, "utcnow", lambda: window.end + timedelta(seconds=1))
+        return invoke(client, "send_alert_emails", [due])
+
+
+def test_crossing_below_threshold_alerts_once_and_emails_the_admins(
+    client: Client, cognito: Cognito, monkeypatch: pytest.MonkeyPatch
+) -> None:
     stream = Stream()
     create(client, cognito, quantity=6, threshold=5)
     call(client, "POST", "/inventory-order", cognito, {"productId": "493.857.51", "quantity": 1})  # 5: not low
@@ -83,14 +102,17 @@ def test_crossing_below_threshold_alerts_once_and_emails_the_admins(client: Clie
     assert drain_alert_queue() == []
 
     assert invoke(client, "send_alert_emails", messages) == {"batchItemFailures": []}
+    assert sent_emails() == []  # collected into its digest window, e-mailed when the window ends
+    assert flush_digest(client, monkeypatch, messages[0], alert) == {"batchItemFailures": []}
     emails = sent_emails()
     assert len(emails) == 1
     email = emails[0]
     assert email.destinations["ToAddresses"] == ["owner@example.com"]
     assert email.subject == "Low stock: Complete bed has 3 left"
     assert "Complete bed" in email.body and "493.857.51" in email.body
-    # A duplicated SQS delivery does not e-mail twice.
+    # A duplicated SQS delivery, of the alert or of the due message, does not e-mail twice.
     assert invoke(client, "send_alert_emails", messages) == {"batchItemFailures": []}
+    assert flush_digest(client, monkeypatch, messages[0], alert) == {"batchItemFailures": []}
     assert len(sent_emails()) == 1
 
 
@@ -164,13 +186,16 @@ def test_email_failure_leaves_the_message_for_retry(
     def down(**_: Any) -> str:
         raise RuntimeError("SES throttled")
 
-    monkeypatch.setattr(notifications, "send_email", down)
+    assert invoke(client, "send_alert_emails", messages) == {"batchItemFailures": []}
+    alert = alerts_in(messages)[0]
     from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-    with pytest.raises(BatchProcessingError):  # every record failed: Powertools fails the whole batch
-        invoke(client, "send_alert_emails", messages)
-    monkeypatch.undo()
-    assert invoke(client, "send_alert_emails", messages) == {"batchItemFailures": []}
+    with monkeypatch.context() as outage:
+        outage.setattr(notifications, "send_email", down)
+        with pytest.raises(BatchProcessingError):  # every record failed: Powertools fails the whole batch
+            flush_digest(client, monkeypatch, messages[0], alert)
+    assert sent_emails() == []
+    assert flush_digest(client, monkeypatch, messages[0], alert) == {"batchItemFailures": []}
     assert len(sent_emails()) == 1
 
 
@@ -252,7 +277,7 @@ def test_a_deleted_line_never_alerts(client: Client, cognito: Cognito) -> None:
 
 
 def test_a_message_that_is_not_an_alert_fails_so_it_reaches_the_dead_letter_queue(
-    client: Client, cognito: Cognito
+    client: Client, cognito: Cognito, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stream = Stream()
     create(client, cognito, quantity=6, threshold=5)
@@ -272,7 +297,11 @@ def test_a_message_that_is_not_an_alert_fails_so_it_reaches_the_dead_letter_queu
         "m-typed",
         "m-wrapped",
     ]
+    assert flush_digest(client, monkeypatch, alert, alerts_in([alert])[0]) == {"batchItemFailures": []}
     assert len(sent_emails()) == 1  # the real alert was still e-mailed
+    bad_due = {**alert, "messageId": "m-due", "body": json.dumps({"type": "LowStockDigestDue", "digestId": "x"})}
+    response = invoke(client, "send_alert_emails", [alert, bad_due])
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m-due"}]}
 
 
 def _scheduled(client: Client) -> Any:
@@ -343,3 +372,42 @@ def test_a_line_without_a_running_total_is_initialised_from_its_ledger(client: C
     assert item["ledger_on_hand"] == {"N": "6"} and item["on_hand"] == {"N": "6"}
     reasons = [m["reason"] for m in call(client, "GET", "/products/493.857.51/movements", cognito).data["items"]]
     assert "edited outside the app" not in reasons
+
+
+def test_crossings_of_one_window_are_one_digest_and_a_late_one_joins_the_next(
+    client: Client, cognito: Cognito, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.core.config import get_settings
+    from chalicelib.core.events import parse_time
+    from chalicelib.inventory import digests
+
+    stream = Stream()
+    for n in range(3):
+        create(client, cognito, productId=f"BULK-{n}", productName=f"Bulk item {n}", quantity=6, threshold=5)
+    for n in range(3):
+        call(client, "POST", "/inventory-order", cognito, {"productId": f"BULK-{n}", "quantity": 3})
+    invoke(client, "on_stock_change", stream.read())
+    messages = drain_alert_queue()
+    alerts = alerts_in(messages)
+    assert len(alerts) == 3
+    # All three detected within a second: one window unless they straddle a boundary.
+    seconds = get_settings().low_stock_digest_window_seconds
+    windows = {digests.Window.of(parse_time(a["detectedAt"]), seconds) for a in alerts}
+    assert invoke(client, "send_alert_emails", messages) == {"batchItemFailures": []}
+    for window in sorted(windows, key=lambda w: w.start):
+        first = next(a for a in alerts if digests.Window.of(parse_time(a["detectedAt"]), seconds) == window)
+        flush_digest(client, monkeypatch, messages[0], first)
+    emails = sent_emails()
+    assert len(emails) == len(windows)
+    assert sorted(n for e in emails for n in range(3) if f"BULK-{n}" in e.body) == [0, 1, 2]
+    if len(windows) == 1:
+        assert emails[0].subject == "Low stock: 3 items below their thresholds"
+
+    # A crossing collected after its window was flushed joins a later window: never lost.
+    late = {**alerts[0], "alertId": alerts[0]["alertId"] + "-late"}
+    window = digests.Window.of(parse_time(late["detectedAt"]), seconds)
+    moved_to = digests.collect(late, now=window.end + timedelta(seconds=1))
+    assert moved_to != window.digest_id
+    later = digests.Window.of(window.end + timedelta(seconds=1), seconds)
+    assert moved_to == later.digest_id
+    assert [a["alertId"] for a in digests.close(later, now=later.end)] == [late["alertId"]]

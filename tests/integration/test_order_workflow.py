@@ -348,13 +348,3 @@ def test_the_sweeper_restarts_then_expires_orders_stuck_in_placed(
     assert stock_of(lamp)["nyc"] == (5, 0, 5)
     assert payment(order_id).status == "VOIDED"
     assert len(sent_emails()) - before == 1
-
-
-def test_sweep_decisions() -> None:
-    from chalicelib.orders.pipeline import sweep_decision
-
-    assert sweep_decision("PLACED", 16, stuck_minutes=15, settled=False) == "restart"
-    assert sweep_decision("PLACED", 31, stuck_minutes=15, settled=False) == "expire"
-    assert sweep_decision("CANCELLED", 99, stuck_minutes=15, settled=False) == "settle"
-    assert sweep_decision("CANCELLED", 99, stuck_minutes=15, settled=True) == "leave"
-    assert sweep_decision("PAID", 99, stuck_minutes=15, settled=False) == "leave"

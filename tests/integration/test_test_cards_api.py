@@ -1,5 +1,5 @@
 """`GET /payments/test-cards`: the storefront's test-mode card table, served from its one
-definition (chalicelib/orders/payments/cards.py), public and cacheable."""
+definition (chalicelib/shop/payment_cards.py), public and cacheable."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from chalice.test import Client
 
-from chalicelib.orders.payments.cards import CARDS, card_table
+from chalicelib.shop.payment_cards import CARDS, card_table
 
 
 def test_the_card_form_table_is_public_and_cacheable(client: Client) -> None:

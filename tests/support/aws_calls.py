@@ -117,6 +117,9 @@ def grants_of_call(service: str, operation: str, params: dict[str, Any], names: 
         return {(f"sqs:{operation}", ref(params.get("QueueUrl", "?")))}
     if service == "sns":
         return {(f"sns:{operation}", ref(params.get("TopicArn", params.get("TargetArn", "?"))))}
+    if service == "events" and operation == "PutEvents":
+        # IAM checks events:PutEvents on each entry's bus.
+        return {("events:PutEvents", ref(entry.get("EventBusName", "default"))) for entry in params.get("Entries", [])}
     if service == "s3" and params.get("Bucket"):
         # Object and bucket actions alike name the bucket's reference (`${...arn}/*` in a policy).
         return {(action, ref(params["Bucket"])) for action in _ACTION_OF.get((service, operation), [f"s3:{operation}"])}

@@ -1,13 +1,15 @@
 // Orders (`#/orders`, one business day at a time, filtered by status) and an order's page
 // (`#/orders/<orderId>`, the link chalicelib/shop/links.py writes into e-mails): lines with the
-// warehouse serving each, totals, delivery, customer, status history; cancel while it can be.
+// warehouse serving each, totals, delivery, payment, customer, status history; cancel while it can
+// be; mark a confirmed order shipped (carrier, tracking) and a shipped one delivered (the workflow's
+// `POST /orders/{id}/ship|deliver`, which e-mail the customer).
 
 import { api } from "../lib/api.js";
 import { h, icon } from "../lib/dom.js";
 import { formatDateTime, formatMoney } from "../lib/format.js";
 import { setButtonBusy } from "../lib/forms.js";
 import { toast } from "../lib/toast.js";
-import { badge, button, confirmDialog, errorText, pageHead, tableCard } from "./kit.js";
+import { badge, button, confirmDialog, errorText, formDialog, pageHead, tableCard } from "./kit.js";
 import { ensureSession } from "./session.js";
 
 const STATUSES = ["PLACED", "PAID", "CONFIRMED", "SHIPPED", "DELIVERED", "PAYMENT_FAILED", "CANCELLED", "FULFILLED"];
@@ -23,6 +25,7 @@ let statusSelect = null;
 let more = null;
 let cursor = null;
 let confirm = null;
+let shipDialog = null;
 let warehouseNames = new Map();
 
 function row(o) {
@@ -36,21 +39,25 @@ function row(o) {
     h("td", {}, statusBadge(o.status)));
 }
 
+let listSeq = 0;
+
 async function loadList(append = false) {
-  if (!append) {
-    cursor = null;
-    table.tbody.replaceChildren();
-  }
+  // A filter changed while a page was loading: only the newest request's answer is drawn.
+  const mine = ++listSeq;
+  if (!append) cursor = null;
   table.state.textContent = "Loading…";
   try {
     const page = await api.listOrders({ day: dayInput.value || undefined, status: statusSelect.value || undefined, limit: 50, cursor: append ? cursor : undefined });
+    if (mine !== listSeq) return;
     if (!dayInput.value && page.day) dayInput.value = page.day;
-    table.tbody.append(...(page.items || []).map(row));
+    const rows = (page.items || []).map(row);
+    if (append) table.tbody.append(...rows);
+    else table.tbody.replaceChildren(...rows);
     cursor = page.nextCursor || null;
     more.hidden = !cursor;
     table.state.textContent = table.tbody.children.length ? "" : "No orders on this day.";
   } catch (err) {
-    table.state.textContent = errorText(err);
+    if (mine === listSeq) table.state.textContent = errorText(err);
   }
 }
 
@@ -71,10 +78,12 @@ async function showDetail(orderId) {
     const [o, wh] = await Promise.all([api.getOrder(orderId), names()]);
     const c = o.currency;
     const cancel = o.cancellable ? button("Cancel order", { kind: "danger", id: "admin-cancel-order" }) : null;
+    const ship = o.status === "CONFIRMED" ? button("Mark shipped", { kind: "primary", id: "admin-ship-order" }) : null;
+    const deliver = o.status === "SHIPPED" ? button("Mark delivered", { kind: "primary", id: "admin-deliver-order" }) : null;
     const a = o.shippingAddress;
     detailView.replaceChildren(
       h("a", { class: "back", href: "#/orders" }, "← All orders"),
-      pageHead(`Order ${o.orderId}`, `${formatDateTime(o.createdAt)} · ${o.email}`, statusBadge(o.status), cancel),
+      pageHead(`Order ${o.orderId}`, `${formatDateTime(o.createdAt)} · ${o.email}`, statusBadge(o.status), ship, deliver, cancel),
       h("div", { class: "detail-cols" },
         h("section", { class: "card" }, h("div", { class: "card-head" }, h("h2", {}, "Lines")),
           h("div", { class: "table-wrap" }, h("table", { class: "grid", id: "order-lines" },
@@ -99,7 +108,26 @@ async function showDetail(orderId) {
             h("div", { class: "card-body" },
               h("p", {}, words(o.deliveryMethod), o.estimatedDelivery ? ` · expected ${o.estimatedDelivery}` : ""),
               a ? h("p", { class: "muted" }, [a.name, a.line1, a.line2, `${a.city} ${a.zip}`].filter(Boolean).join(", ")) : null,
-              o.paymentReference ? h("p", { class: "muted small" }, `Payment ${o.paymentReference}`) : null)))));
+              o.shipment ? h("p", { id: "admin-shipment" }, `Shipped with ${[o.shipment.carrier, o.shipment.trackingNumber].filter(Boolean).join(" ")}`) : null)),
+          h("section", { class: "card" }, h("div", { class: "card-head" }, h("h2", {}, "Payment")),
+            h("div", { class: "card-body" },
+              h("p", {}, o.paymentCard || "Not charged yet"),
+              o.paymentReference ? h("p", { class: "muted small mono" }, o.paymentReference) : null,
+              o.paymentFailure ? h("p", { class: "notice is-error" }, o.paymentFailure) : null,
+              o.refundedCents ? h("p", {}, `Refunded ${formatMoney(o.refundedCents, c)}`) : null,
+              o.cancelReason ? h("p", { class: "muted small" }, o.cancelReason) : null)))));
+    ship?.addEventListener("click", () => shipDialog.open({}, { ctx: o }));
+    deliver?.addEventListener("click", async () => {
+      if (!ensureSession()) return;
+      setButtonBusy(deliver, true, "Saving…");
+      try {
+        await api.deliverOrder(o.orderId);
+        toast("The order is marked delivered.");
+      } catch (err) {
+        toast(errorText(err), "error");
+      }
+      showDetail(orderId);
+    });
     cancel?.addEventListener("click", async () => {
       if (!ensureSession()) return;
       if (!(await confirm(`Cancel order ${o.orderId.slice(0, 8)}?`, "Its reserved units go back to stock and the customer is not charged.", "Cancel order"))) return;
@@ -134,6 +162,21 @@ export default {
     dayInput.addEventListener("change", () => loadList());
     statusSelect.addEventListener("change", () => loadList());
     confirm = confirmDialog("order-confirm");
+    shipDialog = formDialog({
+      id: "ship-dialog", title: "Mark shipped", submitLabel: "Mark shipped",
+      fields: [
+        { name: "carrier", label: "Carrier (optional)" },
+        { name: "trackingNumber", label: "Tracking number (optional)" },
+        { name: "trackingUrl", label: "Tracking link (optional)", type: "url", hint: "https://…" },
+      ],
+      async submit(v, o) {
+        const body = {};
+        for (const k of ["carrier", "trackingNumber", "trackingUrl"]) if (v[k]) body[k] = v[k];
+        await api.shipOrder(o.orderId, body);
+        toast("The order is marked shipped; the customer gets an e-mail.");
+        showDetail(o.orderId);
+      },
+    });
   },
   show(params) {
     const id = params[0];

@@ -141,6 +141,8 @@ export const api = {
   getOrder: (orderId, token) => request("GET", `/orders/${enc(orderId)}`, { auth: true, headers: orderToken(token) }),
   cancelOrder: (orderId, token) => request("POST", `/orders/${enc(orderId)}/cancel`, { auth: true, headers: orderToken(token) }),
   myOrders: ({ limit, cursor } = {}) => request("GET", `/me/orders${query({ limit, cursor })}`, { auth: true }),
+  shipOrder: (orderId, shipment) => request("POST", `/orders/${enc(orderId)}/ship`, { body: shipment, auth: true }),
+  deliverOrder: (orderId) => request("POST", `/orders/${enc(orderId)}/deliver`, { auth: true }),
   listOrders: ({ day, status, limit, cursor } = {}) => request("GET", `/orders${query({ day, status, limit, cursor })}`, { auth: true }),
   testCards: () => request("GET", "/payments/test-cards"),
 

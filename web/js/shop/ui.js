@@ -145,3 +145,13 @@ export function orderTokenFor(orderId) {
     return null;
   }
 }
+
+/** The API's refusal in the shopper's words: a shortage names the product, not its id. */
+export function cartErrorText(err, item) {
+  if (err && err.code === "InsufficientStock" && item && err.available !== null) {
+    return err.available > 0
+      ? `Only ${err.available} ${item.productName} available right now.`
+      : `${item.productName} is sold out right now.`;
+  }
+  return (err && err.message) || "Your cart could not be changed.";
+}

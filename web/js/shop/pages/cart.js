@@ -6,13 +6,13 @@ import { toast } from "../../lib/toast.js";
 import { cartLoaded, currentCart, loadCart, onCartChange, removeFromCart, setQuantity } from "../cart.js";
 import { currentCustomer } from "../customer.js";
 import { href } from "../router.js";
-import { errorNotice, loading, money, pageHead, productArt } from "../ui.js";
+import { cartErrorText, errorNotice, loading, money, pageHead, productArt } from "../ui.js";
 
 function line(item, busy) {
   const short = Number(item.available) < Number(item.quantity);
   const qtyId = `qty-${item.productId}`;
   const qty = h("input", { id: qtyId, type: "number", inputmode: "numeric", min: "0", step: "1", value: String(item.quantity), class: "qty-input" });
-  const apply = (n) => busy(() => setQuantity(item.productId, n));
+  const apply = (n) => busy(() => setQuantity(item.productId, n), item);
   qty.addEventListener("change", () => {
     const n = Math.floor(Number(qty.value));
     if (Number.isFinite(n) && n >= 0) apply(n);
@@ -33,7 +33,7 @@ function line(item, busy) {
         h("button", { type: "button", class: "icon-btn", "aria-label": `One more ${item.productName}`, onclick: () => apply(Number(item.quantity) + 1) }, icon("plus")))),
     h("p", { class: "cart-line-total" }, money(item.lineTotalCents)),
     h("button", { type: "button", class: "icon-btn danger", "aria-label": `Remove ${item.productName}`, title: "Remove",
-      onclick: () => busy(() => removeFromCart(item.productId)) }, icon("x")));
+      onclick: () => busy(() => removeFromCart(item.productId), item) }, icon("x")));
 }
 
 export default {
@@ -43,14 +43,15 @@ export default {
     main.append(pageHead("Your cart"), body);
     let working = false;
 
-    async function busy(task) {
+    async function busy(task, item) {
       if (working) return;
       working = true;
       body.setAttribute("aria-busy", "true");
       try {
         await task();
       } catch (err) {
-        toast(err.message, "error");
+        toast(cartErrorText(err, item), "error");
+        drawn = null;
         render();
       } finally {
         working = false;
@@ -58,7 +59,13 @@ export default {
       }
     }
 
+    let drawn = null;
     function render() {
+      // The same cart read again (page load, another tab) is not redrawn: a click landing while
+      // the page is replaced would be lost.
+      const key = cartLoaded() ? JSON.stringify(currentCart()) : null;
+      if (key !== null && key === drawn) return;
+      drawn = key;
       // Redrawn on every change: keep the keyboard where it was (the same control, by its label).
       const focused = body.contains(document.activeElement) ? document.activeElement.getAttribute("aria-label") : null;
       draw();

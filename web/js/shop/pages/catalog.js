@@ -8,7 +8,7 @@ import { setButtonBusy } from "../../lib/forms.js";
 import { toast } from "../../lib/toast.js";
 import { addToCart } from "../cart.js";
 import { href } from "../router.js";
-import { availability, availabilityBadge, errorNotice, loading, money, productArt, shopName } from "../ui.js";
+import { availability, availabilityBadge, cartErrorText, errorNotice, loading, money, productArt, shopName } from "../ui.js";
 
 const PAGE = 24;
 // The last listing shown, so coming back from a product page shows it again at once.
@@ -26,7 +26,7 @@ export function addButton(product, { label = "Add to cart", quantity = () => 1, 
       await addToCart(product.productId, n);
       toast(`Added ${n > 1 ? `${n} × ` : ""}${product.productName} to your cart.`);
     } catch (err) {
-      toast(err.message, "error");
+      toast(cartErrorText(err, product), "error");
     } finally {
       setButtonBusy(button, false);
     }
@@ -71,7 +71,12 @@ export default {
               h("li", {}, icon("lock"), "Secure checkout"))),
       status, grid, h("div", { class: "catalog-more" }, more));
 
+    let drawn = null;
     function show(items, cursor) {
+      // The kept listing read again unchanged is not redrawn (a click on "Add" would be lost).
+      const key = JSON.stringify([items, cursor]);
+      if (key === drawn) return;
+      drawn = key;
       grid.replaceChildren(...items.map(card));
       more.hidden = !cursor;
       if (items.length === 0) {

@@ -100,7 +100,7 @@ export default {
       const summary = h("div", { class: "summary-body", "aria-live": "polite" });
       const aside = h("aside", { class: "checkout-summary card-box", "aria-labelledby": "summary-title" },
         h("h2", { id: "summary-title" }, "Order summary"), summary, formError, placeButton,
-        h("p", { class: "muted small center" }, "You can cancel until your order is paid."));
+        h("p", { class: "muted small center" }, "You can cancel until your order ships."));
       form.append(h("div", { class: "checkout-steps" }, contact, delivery, promo, payment.element), aside);
       body.replaceChildren(form);
       clearFieldErrorOnInput(form);
@@ -281,12 +281,12 @@ export default {
         if (form.dataset.busy) return; // one order per click, however many clicks
         clearErrors(form);
         if (!checkRequired()) return;
-        const paying = payment.read();
-        if (!paying) return;
-        const bodyToSend = orderBody(paying.token);
-        if (!orderKey) orderKey = newIdempotencyKey();
         setBusy(form, true);
         try {
+          const paying = await payment.read();
+          if (!paying) return;
+          const bodyToSend = orderBody(paying.token);
+          if (!orderKey) orderKey = newIdempotencyKey();
           const order = await api.placeOrder(bodyToSend, orderKey);
           orderKey = null;
           rememberOrderToken(order.orderId, order.orderToken);

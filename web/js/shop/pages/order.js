@@ -3,7 +3,8 @@
 // confirmation e-mail carries, chalicelib/shop/links.py). A guest's key is the order token (in the
 // link, or kept by this browser at checkout); a signed-in owner needs none. The page shows the
 // status history as the workflow writes it (PLACED, PAID, CONFIRMED, SHIPPED, ...), re-reads it
-// while the order is still moving, and offers the receipt once the order is confirmed.
+// while the order is still moving, and offers the receipt once the workflow stored it
+// (`receiptAvailable`; `GET /orders/{id}/receipt` redirects to a short-lived link).
 
 import { api, ApiError, apiUrl } from "../../lib/api.js";
 import { h, icon } from "../../lib/dom.js";
@@ -15,8 +16,6 @@ import { confirmAction, errorNotice, loading, money, orderTokenFor, statusBadge,
 const POLL_MS = 3000;
 // Statuses the workflow moves on from by itself: the page reads the order again meanwhile.
 const MOVING = new Set(["PLACED", "PAID"]);
-// From confirmation on, the workflow has stored the receipt (GET /orders/{id}/receipt).
-const HAS_RECEIPT = new Set(["CONFIRMED", "SHIPPED", "DELIVERED"]);
 const METHOD_NAMES = { SELF_SERVICE: "Self-service pick-up", CURBSIDE: "Curbside delivery", IN_DOOR: "In-door delivery" };
 
 function receiptLink(order, token) {
@@ -24,6 +23,11 @@ function receiptLink(order, token) {
   return h("a", { class: "btn btn-secondary btn-block", id: "receipt-link", href: apiUrl(`/orders/${encodeURIComponent(order.orderId)}/receipt${q}`), target: "_blank", rel: "noopener" },
     "Download receipt (PDF)");
 }
+
+const sentence = (text) => {
+  const t = String(text || "").trim();
+  return /[.!?]$/.test(t) ? t : `${t}.`;
+};
 
 function history(order) {
   const steps = (order.statusHistory || []).slice();
@@ -85,6 +89,8 @@ function render(main, { params, query }, confirmation) {
         h("section", { class: "card-box", "aria-labelledby": "status-title" },
           h("h2", { id: "status-title" }, "Status ", h("span", { id: "order-status" }, statusBadge(order.status))),
           info.text ? h("p", { class: "muted", style: "margin-bottom:14px" }, info.text) : null,
+          order.status === "PAYMENT_FAILED" && order.paymentFailure
+            ? h("p", { class: "notice is-error", role: "alert", style: "margin-bottom:14px" }, icon("alert"), " ", sentence(order.paymentFailure)) : null,
           history(order)),
         h("section", { class: "card-box", "aria-labelledby": "items-title" }, h("h2", { id: "items-title" }, "Items"), lines(order), totals(order))),
       h("aside", { class: "order-side" },
@@ -92,10 +98,17 @@ function render(main, { params, query }, confirmation) {
           h("dl", { class: "kv" },
             h("dt", {}, "Method"), h("dd", {}, METHOD_NAMES[order.deliveryMethod] || order.deliveryMethod),
             h("dt", {}, "Estimated"), h("dd", { id: "order-eta" }, formatDay(order.estimatedDelivery)),
-            h("dt", {}, "Email"), h("dd", {}, order.email)),
+            h("dt", {}, "Email"), h("dd", {}, order.email),
+            order.paymentCard ? [h("dt", {}, "Paid with"), h("dd", { id: "order-card" }, order.paymentCard)] : null,
+            order.shipment ? [h("dt", {}, "Tracking"), h("dd", { id: "order-tracking" },
+              order.shipment.trackingUrl ? h("a", { href: order.shipment.trackingUrl, rel: "noopener noreferrer", target: "_blank" },
+                `${order.shipment.carrier || ""} ${order.shipment.trackingNumber || ""}`.trim())
+                : `${order.shipment.carrier || ""} ${order.shipment.trackingNumber || ""}`.trim())] : null,
+            order.refundedCents ? [h("dt", {}, "Refunded"), h("dd", {}, money(order.refundedCents, order.currency))] : null),
           h("div", { style: "margin-top:12px" }, address(order))),
-        h("div", { class: "receipt-slot", id: "receipt-slot" }, HAS_RECEIPT.has(order.status) ? receiptLink(order, token) : null),
-        cancel ? h("div", {}, cancel, h("p", { class: "muted small center", style: "margin-top:6px" }, "Possible until your payment goes through.")) : null,
+        h("div", { class: "receipt-slot", id: "receipt-slot" }, order.receiptAvailable ? receiptLink(order, token) : null),
+        cancel ? h("div", {}, cancel, h("p", { class: "muted small center", style: "margin-top:6px" },
+          order.status === "PLACED" ? "Nothing has been charged yet." : "Possible until it ships; the payment is refunded.")) : null,
         h("a", { class: "btn btn-ghost btn-block", href: "#/" }, "Continue shopping"))));
     cancel?.addEventListener("click", async () => {
       if (!(await confirmAction("Cancel this order?", "Its items go back on the shelf and nothing is charged.", "Cancel order"))) return;
@@ -109,7 +122,8 @@ function render(main, { params, query }, confirmation) {
       }
     });
     clearTimeout(timer);
-    if (MOVING.has(order.status)) timer = setTimeout(load, POLL_MS);
+    // Still moving, or confirmed with the receipt about to be stored: read it again shortly.
+    if (MOVING.has(order.status) || (order.status === "CONFIRMED" && !order.receiptAvailable)) timer = setTimeout(load, POLL_MS);
   }
 
   function load() {

@@ -4,7 +4,7 @@
 // of POST /orders): no card number is ever sent or stored.
 //
 // The number -> token table is the API's (`GET /payments/test-cards`, served from
-// chalicelib/orders/payments/cards.py), never written here; the checks below mirror
+// chalicelib/shop/payment_cards.py), never written here; the checks below mirror
 // `tokenize_test_card` there (Luhn, expiry not past, security code length per brand). The card
 // inputs have no `name`, so no form submission could ever carry them.
 
@@ -54,8 +54,8 @@ function outcomeOf(table, token) {
 }
 
 /**
- * The payment section of the checkout form (`form`): returns `{element, read()}`; `read()` gives
- * `{token, label}` or null after marking what is wrong on its field.
+ * The payment section of the checkout form (`form`): returns `{element, read()}`; `read()` resolves
+ * `{token, label}`, or null after marking what is wrong on its field.
  */
 export function paymentSection(form) {
   let table = null;
@@ -113,7 +113,7 @@ export function paymentSection(form) {
     tokenOutcome.textContent = table ? outcomeOf(table, tokenSelect.value) : "";
   });
 
-  api.testCards().then((t) => {
+  const loaded = api.testCards().then((t) => {
     table = t;
     status.remove();
     cardList.replaceChildren(...t.cards.map((c) => h("tr", {},
@@ -137,6 +137,12 @@ export function paymentSection(form) {
     status.textContent = `Test cards could not be loaded: ${err.message}`;
   });
 
+  /** Resolves `{token, label}`, or null after marking what is wrong; waits for the table if needed. */
+  async function readWhenLoaded() {
+    if (!table) await loaded;
+    return read();
+  }
+
   function read() {
     if (!table) {
       status.scrollIntoView({ block: "center" });
@@ -153,5 +159,5 @@ export function paymentSection(form) {
     return { token: result.token, label: `${result.brand} •••• ${result.last4}` };
   }
 
-  return { element, read };
+  return { element, read: readWhenLoaded };
 }
