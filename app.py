@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import CognitoUserPoolAuthorizer, Rate, Response
+from chalice import CognitoUserPoolAuthorizer, Cron, Rate, Response
 from chalice.app import DynamoDBEvent, SQSEvent
 
 from chalicelib.core import resources
@@ -25,6 +25,9 @@ app = StockroomApp(app_name="stockroom")
 app.api.cors = cors_config()  # None unless the stage sets CORS_ALLOW_ORIGIN (the local stage does)
 app.register_middleware(with_correlation_id, "all")
 app.register_middleware(handle_errors, "http")
+# CSV uploads pass through API Gateway as bytes (base64), whatever their encoding: the import reads
+# Windows-1252 and UTF-16 as spreadsheets write them, which a text body would mangle.
+app.api.binary_types.append("text/csv")
 
 # API Gateway checks Cognito tokens when deployed; the app verifies them again itself
 # (chalicelib.core.auth) because `chalice local` and the test client accept any token.
@@ -392,6 +395,196 @@ def _catalog_response(body: dict[str, Any], caller: Any) -> Response:
     return Response(body, headers={"Cache-Control": cache, "Vary": "Authorization"})
 
 
+# --- back office: daily reports and reorder suggestions (issue 11 §1-2) -----------------------
+
+
+@app.route("/reports/daily", methods=["GET"], authorizer=cognito)
+def list_daily_reports() -> dict[str, Any]:
+    from chalicelib.backoffice import daily
+    from chalicelib.core import auth
+
+    auth.require_admin(app.current_request)
+    params = app.current_request.query_params or {}
+    return daily.list_reports(limit=query_int(params, "limit", 1, 100), cursor=params.get("cursor"))
+
+
+@app.route("/reports/daily/{date}", methods=["GET"], authorizer=cognito)
+def get_daily_report(date: str) -> Response:
+    from chalicelib.backoffice import daily
+    from chalicelib.core import auth
+    from chalicelib.core.errors import ValidationError
+
+    auth.require_admin(app.current_request)
+    fmt = (app.current_request.query_params or {}).get("format", "json")
+    if fmt == "json":
+        return Response(daily.get_report(date))
+    if fmt not in daily.DOWNLOADS:
+        raise ValidationError("format", "must be json, csv or pdf")
+    return Response("", status_code=302, headers={"Location": daily.file_url(date, fmt)})
+
+
+@app.route("/reports/daily/{date}", methods=["POST"], authorizer=cognito)
+def build_daily_report(date: str) -> dict[str, Any]:
+    from chalicelib.backoffice import daily
+    from chalicelib.core import auth
+
+    admin = auth.require_admin(app.current_request)
+    return daily.build(date, actor=admin.actor).report
+
+
+@app.route("/reports/daily/{date}/files", methods=["GET"], authorizer=cognito)
+def daily_report_files(date: str) -> dict[str, Any]:
+    from chalicelib.backoffice import daily
+    from chalicelib.core import auth
+
+    auth.require_admin(app.current_request)
+    return daily.files(date)
+
+
+@app.route("/reports/reorder", methods=["GET"], authorizer=cognito)
+def reorder_suggestions() -> dict[str, Any]:
+    from chalicelib.backoffice import daily
+    from chalicelib.core import auth
+    from chalicelib.core.db import utcnow
+
+    auth.require_admin(app.current_request)
+    return daily.reorder_now(utcnow())
+
+
+# --- back office: catalog CSV export and import (issue 11 §3) -----------------------------------
+
+
+@app.route("/products/export.csv", methods=["GET"], authorizer=cognito)
+def export_catalog() -> Response:
+    from chalicelib.backoffice import catalog_io
+    from chalicelib.core import auth
+    from chalicelib.core.db import business_date, utcnow
+
+    auth.require_admin(app.current_request)
+    filename = f"catalog-{business_date(utcnow())}.csv"
+    return Response(
+        catalog_io.export_csv().encode("utf-8"),
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        },
+    )
+
+
+@app.route("/products/import", methods=["POST"], authorizer=cognito)
+def import_catalog() -> dict[str, Any]:
+    from chalicelib.backoffice import catalog_io
+    from chalicelib.core import auth
+
+    request = app.current_request
+    admin = auth.require_admin(request)
+    catalog_io.check_media_type(request.headers.get("content-type"))
+    mode, dry_run = catalog_io.parse_options(request.query_params or {})
+    raw = request.raw_body or b""
+    data = raw.encode("utf-8") if isinstance(raw, str) else raw
+    return catalog_io.import_csv(data, mode=mode, dry_run=dry_run, actor=admin.actor)
+
+
+# --- back office: API keys for machine clients (issue 11 §4) ------------------------------------
+
+
+@app.route("/api-keys", methods=["POST"], authorizer=cognito)
+def create_api_key() -> Response:
+    from chalicelib.backoffice import api_keys
+    from chalicelib.core import auth
+
+    admin = auth.require_admin(app.current_request)
+    created = api_keys.create_key(read_json(app.current_request), actor=admin.actor)
+    return Response(created, status_code=201, headers={"Location": f"/api-keys/{created['keyId']}"})
+
+
+@app.route("/api-keys", methods=["GET"], authorizer=cognito)
+def list_api_keys() -> dict[str, Any]:
+    from chalicelib.backoffice import api_keys
+    from chalicelib.core import auth
+
+    auth.require_admin(app.current_request)
+    params = app.current_request.query_params or {}
+    return api_keys.list_keys(limit=query_int(params, "limit", 1, 100), cursor=params.get("cursor"))
+
+
+@app.route("/api-keys/{key_id}", methods=["DELETE"], authorizer=cognito)
+def revoke_api_key(key_id: str) -> dict[str, Any]:
+    from chalicelib.backoffice import api_keys
+    from chalicelib.core import auth
+
+    admin = auth.require_admin(app.current_request)
+    return api_keys.revoke_key(key_id, actor=admin.actor)
+
+
+# --- machine clients: the same operations for API keys, under /machine (issue 11 §4) -----------
+# API Gateway requires the key on these methods (usage plan: throttle, quota) and the app verifies
+# it again (hash, scope, revocation). The browser's routes keep Cognito: API Gateway cannot have
+# one method accept "a Cognito token or an API key" (docs/CONTRACTS.md, "Machine clients").
+
+
+@app.route("/machine/products", methods=["GET"], api_key_required=True)
+def machine_list_products() -> Response:
+    from chalicelib.backoffice import api_keys
+    from chalicelib.inventory import catalog
+
+    api_keys.principal_from_headers(app.current_request.headers, scope=api_keys.CATALOG_READ)
+    params = app.current_request.query_params or {}
+    page = catalog.list_products(
+        limit=query_int(params, "limit", 1, 100),
+        cursor=params.get("cursor"),
+        query=params.get("q") or None,
+        view="admin",
+    )
+    return Response(page, headers={"Cache-Control": "private, no-store"})
+
+
+@app.route("/machine/products/{product_id}", methods=["GET"], api_key_required=True)
+def machine_get_product(product_id: str) -> dict[str, Any]:
+    from chalicelib.backoffice import api_keys
+    from chalicelib.inventory import catalog
+
+    api_keys.principal_from_headers(app.current_request.headers, scope=api_keys.CATALOG_READ)
+    return catalog.get_product(product_id, "admin")
+
+
+@app.route("/machine/products/{product_id}/stock/{warehouse_id}", methods=["PUT"], api_key_required=True)
+def machine_set_stock_line(product_id: str, warehouse_id: str) -> Response:
+    from chalicelib.backoffice import api_keys
+    from chalicelib.inventory import stock
+
+    client = api_keys.principal_from_headers(app.current_request.headers, scope=api_keys.STOCK_WRITE)
+    line, created = stock.set_line(product_id, warehouse_id, read_json(app.current_request), actor=client.actor)
+    headers = {"Location": f"/products/{product_id}/stock/{warehouse_id}"} if created else {}
+    return Response({"productId": product_id, **line}, status_code=201 if created else 200, headers=headers)
+
+
+@app.route("/machine/orders", methods=["POST"], api_key_required=True)
+def machine_place_order() -> Response:
+    from chalicelib.backoffice import api_keys
+    from chalicelib.shop import checkout
+
+    request = app.current_request
+    client = api_keys.principal_from_headers(request.headers, scope=api_keys.ORDERS_WRITE)
+    order = checkout.place_order(
+        read_json(request), client.as_principal(), idempotency_key=request.headers.get("idempotency-key")
+    )
+    return Response(order, status_code=201, headers={"Location": f"/orders/{order['orderId']}"})
+
+
+@app.route("/machine/place-order", methods=["POST"], api_key_required=True)
+def machine_place_simple_order() -> Response:
+    from chalicelib.backoffice import api_keys
+    from chalicelib.shop import checkout
+
+    request = app.current_request
+    client = api_keys.principal_from_headers(request.headers, scope=api_keys.ORDERS_WRITE)
+    order = checkout.place_simple_order(
+        read_json(request), client.as_principal(), idempotency_key=request.headers.get("idempotency-key")
+    )
+    return Response(order, status_code=201, headers={"Location": f"/orders/{order['orderId']}"})
+
+
 # --- payments (test mode) ------------------------------------------------------------------------
 
 
@@ -466,6 +659,34 @@ def reconcile_stock(event: Any) -> dict[str, Any]:
     from chalicelib.inventory import stock
 
     return stock.reconcile_all(actor="system:reconcile")
+
+
+# --- back office: the daily sales report (issue 11 §1) -------------------------------------------
+
+
+@app.schedule(
+    Cron(15, "*", "*", "*", "?", "*"),
+    name="daily_sales_report",
+    description="Build, store and send the previous business day's sales report (acts once per shop day)",
+)
+def daily_sales_report(event: Any) -> dict[str, Any]:
+    """Hourly, because EventBridge's cron is UTC and the shop's midnight moves with its time zone and
+    daylight saving time: each run reports the shop's previous day unless that day was sent."""
+    from chalicelib.backoffice import daily
+    from chalicelib.core.db import utcnow
+
+    return daily.run_scheduled(_event_time(event) or utcnow())
+
+
+def _event_time(event: Any) -> Any:
+    """When EventBridge fired the schedule (a retried invocation keeps its original time)."""
+    from datetime import datetime
+
+    raw = getattr(event, "time", None)
+    try:
+        return datetime.fromisoformat(str(raw).replace("Z", "+00:00")) if raw else None
+    except ValueError:
+        return None
 
 
 # --- order workflow (issue 10 §1, §3, §5) ------------------------------------------------------

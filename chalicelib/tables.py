@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pynamodb.models import Model
 
-from chalicelib.backoffice.models import ApiKey
+from chalicelib.backoffice.models import ApiKey, ReportRecord
 from chalicelib.core.db import create_table, table_schema
 from chalicelib.core.idempotency import IdempotencyRecord
 from chalicelib.inventory.digests import AlertDigest
@@ -33,6 +33,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     ApiKey,
     Payment,
     AlertDigest,
+    ReportRecord,
 )
 
 __all__ = ["ALL_MODELS", "create_table", "table_schema"]

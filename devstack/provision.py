@@ -178,6 +178,7 @@ def provision_resources(endpoint: str | None) -> tuple[dict[str, str], dict[str,
     provision_state_machines(endpoint, resources.STATE_MACHINES, stage)
     aws_client("ses", endpoint).verify_email_identity(EmailAddress=stage["SENDER_EMAIL"])
     _buckets(endpoint, [stage[bucket.env] for bucket in resources.BUCKETS])
+    _usage_plans(endpoint, [stage[plan.env] for plan in resources.USAGE_PLANS])
     return tables, queues, topics
 
 
@@ -244,6 +245,20 @@ def _buckets(endpoint: str | None, names: list[str]) -> None:
                 "RestrictPublicBuckets": True,
             },
         )
+
+
+def _usage_plans(endpoint: str | None, names: list[str]) -> None:
+    """API Gateway usage plans the app registers API keys with (no API is deployed locally, so
+    nothing enforces them here: the app's own key check does)."""
+    apigateway = aws_client("apigateway", endpoint)
+    existing = {p["name"] for p in apigateway.get_usage_plans().get("items", [])}
+    for name in names:
+        if name not in existing:
+            apigateway.create_usage_plan(
+                name=name,
+                throttle={"rateLimit": 10.0, "burstLimit": 20},
+                quota={"limit": 50000, "period": "DAY"},
+            )
 
 
 def _queue_arn(sqs: Any, url: str) -> str:

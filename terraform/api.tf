@@ -81,13 +81,13 @@ resource "aws_iam_role_policy_attachment" "api_gateway_cloudwatch" {
   policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 }
 
-# Machine clients (POS or ERP stock sync) call the API with an API key under this usage plan.
-resource "aws_api_gateway_api_key" "machine" {
-  name        = "${var.name_prefix}-machine-client"
-  description = "Stock sync from the point of sale / ERP"
-  enabled     = true
-}
-
+# Machine clients (tills, marketplaces, ERP stock sync) call the `/machine/...` routes with an API key
+# (`X-Api-Key`). Those methods are the only ones with `api_key_required` (app.py); the browser's
+# routes keep the Cognito authorizer or take anonymous callers, so one method never has to accept
+# "a token or a key", which API Gateway cannot express. Each key is issued by the app
+# (`POST /api-keys`), which registers it with this plan (found by its name, MACHINE_USAGE_PLAN_NAME)
+# and deletes it here when it is revoked; API Gateway checks it exists and applies the throttle and
+# quota per key, and the app verifies it again (hash, scope, revocation) in every request.
 resource "aws_api_gateway_usage_plan" "machine_clients" {
   name        = "${var.name_prefix}-machine-clients"
   description = "Rate and quota per machine-client API key"
@@ -106,10 +106,4 @@ resource "aws_api_gateway_usage_plan" "machine_clients" {
     limit  = var.machine_client_daily_quota
     period = "DAY"
   }
-}
-
-resource "aws_api_gateway_usage_plan_key" "machine" {
-  key_id        = aws_api_gateway_api_key.machine.id
-  key_type      = "API_KEY"
-  usage_plan_id = aws_api_gateway_usage_plan.machine_clients.id
 }

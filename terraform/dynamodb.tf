@@ -427,3 +427,34 @@ resource "aws_dynamodb_table" "alert_digests" {
     kms_key_arn = aws_kms_key.this.arn
   }
 }
+
+# --- the back office (issue 11) -------------------------------------------------------------------
+
+# Index of built daily reports (chalicelib/backoffice/models.py ReportRecord): one item per day in
+# one partition ("daily"), listed newest first with one Query; the files are in the reports bucket.
+resource "aws_dynamodb_table" "reports" {
+  name                        = "${var.name_prefix}-reports"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "kind"
+  range_key                   = "date"
+  deletion_protection_enabled = true
+
+  attribute {
+    name = "kind"
+    type = "S"
+  }
+
+  attribute {
+    name = "date"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.this.arn
+  }
+}

@@ -28,6 +28,18 @@ locals {
       error   = "Forbidden"
       message = "$context.error.messageString"
     }
+    # A machine route's key API Gateway does not know (never issued, or revoked: the app deletes a
+    # revoked key from the usage plan): 401 as the app answers, not API Gateway's default 403.
+    INVALID_API_KEY = {
+      status  = "401"
+      error   = "Unauthorized"
+      message = "\"invalid API key: send the key POST /api-keys issued in the X-Api-Key header\""
+    }
+    QUOTA_EXCEEDED = {
+      status  = "429"
+      error   = "TooManyRequests"
+      message = "\"this API key used up its daily quota; try again tomorrow\""
+    }
     THROTTLED = {
       status  = "429"
       error   = "TooManyRequests"

@@ -64,6 +64,7 @@ output "table_names" {
     promo_codes       = aws_dynamodb_table.promo_codes.name
     promo_redemptions = aws_dynamodb_table.promo_redemptions.name
     delivery_methods  = aws_dynamodb_table.delivery_methods.name
+    reports           = aws_dynamodb_table.reports.name
   }
 }
 
@@ -94,9 +95,9 @@ output "ses_dkim_tokens" {
   value       = aws_sesv2_email_identity.sender.dkim_signing_attributes[0].tokens
 }
 
-output "machine_api_key_id" {
-  description = "Id of the machine-client API key (read its value with `aws apigateway get-api-key --include-value`)."
-  value       = aws_api_gateway_api_key.machine.id
+output "machine_usage_plan_id" {
+  description = "Usage plan of the machine clients' API keys (the app registers each key it issues with it)."
+  value       = aws_api_gateway_usage_plan.machine_clients.id
 }
 
 output "dashboard_url" {

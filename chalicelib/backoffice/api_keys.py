@@ -11,6 +11,14 @@ next request on) and answers:
 - a revoked key (with its right secret) -> 401 Unauthorized ("revoked");
 - a valid key without the route's scope -> 403 Forbidden, naming the scope.
 
+Deployed, API Gateway checks the key too, on the `/machine/...` routes (`api_key_required`): each
+key is registered with the machine clients' usage plan (its throttle and quota per key) when it is
+created, and deleted from API Gateway when it is revoked. API Gateway must compare the value, so it
+keeps one (readable only with IAM rights on API Gateway); this table keeps only the hash. The
+registration comes first: a key whose record could not be written afterwards is deleted again, so
+no record ever names a key the gateway refuses, and a key the gateway knows without a record is
+refused by the app.
+
 `last used` is kept without a write per request: the record read for verification carries the last
 use, and only when that is at least a minute old is it updated, by a conditional write that a
 concurrent request updating it first makes fail harmlessly. So at most about one write a minute per
@@ -25,10 +33,13 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.core import validation
 from chalicelib.core.errors import Forbidden, NotFound, Unauthorized, ValidationError
+
+if TYPE_CHECKING:
+    from chalicelib.core.auth import Principal
 
 KEY_PREFIX = "srk"
 KEY_ID_HEX_DIGITS = 12
@@ -120,6 +131,13 @@ class ApiKeyPrincipal:
     def is_admin(self) -> bool:
         return False
 
+    def as_principal(self) -> Principal:
+        """The caller as the services take one: a machine client (`kind` "apikey") is never a
+        customer (no carts or order history of its own) and never an admin."""
+        from chalicelib.core.auth import Principal
+
+        return Principal(subject=self.subject, email=None, groups=(), kind="apikey")
+
     def require(self, scope: str) -> None:
         if scope not in self.scopes:
             raise Forbidden(f"this API key lacks the scope {scope}", scope=scope)
@@ -170,6 +188,7 @@ def create_key(body: Mapping[str, Any], *, actor: str) -> dict[str, Any]:
     name, scopes = validate_new_key(body)
     for _attempt in range(3):
         generated = generate_key()
+        gateway_key_id = gateway().register(generated.key_id, generated.value, name=name)
         key = ApiKey(
             generated.key_id,
             name=name,
@@ -177,13 +196,18 @@ def create_key(body: Mapping[str, Any], *, actor: str) -> dict[str, Any]:
             secret_hash=generated.secret_hash,
             created_at=utcnow(),
             created_by=actor,
+            gateway_key_id=gateway_key_id,
         )
         try:
             # 48-bit ids practically never collide; if one does, the guard keeps the older key.
             key.save(condition=ApiKey.key_id.does_not_exist())
         except PutError as exc:
+            gateway().delete(gateway_key_id)  # the record never existed: neither may the key
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 continue
+            raise
+        except BaseException:
+            gateway().delete(gateway_key_id)
             raise
         logger.info("api key created", extra={"key_id": key.key_id, "scopes": sorted(scopes), "actor": actor})
         return {**key_payload(key), "apiKey": generated.value}
@@ -203,13 +227,16 @@ def list_keys(*, limit: int | None = None, cursor: str | None = None) -> dict[st
 
 def revoke_key(key_id: str, *, actor: str) -> dict[str, Any]:
     """`DELETE /api-keys/{keyId}`: refused from the next request on. Revoking twice is harmless
-    (the first revocation's time and author stay)."""
+    (the first revocation's time and author stay), and finishes removing the key from API Gateway
+    if the first revocation could not."""
     from pynamodb.exceptions import UpdateError
 
     from chalicelib.backoffice.models import ApiKey
     from chalicelib.core.db import utcnow
     from chalicelib.core.observability import logger
 
+    if len(key_id) != KEY_ID_HEX_DIGITS or any(c not in "0123456789abcdef" for c in key_id):
+        raise ValidationError("keyId", f"must be the {KEY_ID_HEX_DIGITS} hex digits of a key id")
     try:
         key = ApiKey.get(key_id, consistent_read=True)
     except ApiKey.DoesNotExist:
@@ -225,6 +252,20 @@ def revoke_key(key_id: str, *, actor: str) -> dict[str, Any]:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise
             key.refresh(consistent_read=True)  # revoked meanwhile by someone else
+    # The app refuses the key from now on (the record says revoked); API Gateway next. If that
+    # fails, the key stays refused here and the next DELETE tries again.
+    if key.gateway_key_id:
+        try:
+            gateway().delete(key.gateway_key_id)
+            key.update(
+                actions=[ApiKey.gateway_key_id.remove()],
+                condition=ApiKey.gateway_key_id == key.gateway_key_id,
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+        except Exception as exc:  # the revocation itself holds; log what is left to do
+            logger.warning("revoked key still registered with API Gateway", extra={"key_id": key_id, "error": str(exc)})
     return key_payload(key)
 
 
@@ -284,3 +325,87 @@ def principal_from_headers(headers: Mapping[str, str], *, scope: str) -> ApiKeyP
 def has_api_key(headers: Mapping[str, str]) -> bool:
     """Whether a request tries API-key authentication (routes that also take Cognito tokens ask)."""
     return any(k.lower() == HEADER.lower() for k in headers)
+
+
+# --- API Gateway's copy of the keys -----------------------------------------------------------
+
+
+class Gateway:
+    """The machine clients' usage plan in API Gateway: registers and deletes keys.
+
+    The plan is found by its name (settings `machine_usage_plan_name`, from the stage) and its id
+    kept while warm. Deleting a key that is already gone is not an error (a retried revocation)."""
+
+    def __init__(self, client: Any = None) -> None:
+        self._client = client
+        self._plan_id: str | None = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+
+            from chalicelib.core.config import get_settings
+
+            self._client = boto3.client("apigateway", region_name=get_settings().region)
+        return self._client
+
+    def plan_id(self) -> str:
+        from chalicelib.core.config import get_settings
+
+        if self._plan_id is None:
+            name = get_settings().machine_usage_plan_name
+            if not name:
+                raise RuntimeError("MACHINE_USAGE_PLAN_NAME is not set: the stage must name the usage plan")
+            for page in self.client.get_paginator("get_usage_plans").paginate():
+                found = next((p["id"] for p in page.get("items", []) if p.get("name") == name), None)
+                if found:
+                    self._plan_id = str(found)
+                    break
+            else:
+                raise RuntimeError(f"no API Gateway usage plan named {name}")
+        return self._plan_id
+
+    def register(self, key_id: str, value: str, *, name: str) -> str:
+        """Create the key in API Gateway with the app's value and add it to the plan; its gateway id."""
+        plan = self.plan_id()
+        created = self.client.create_api_key(
+            name=f"stockroom-{key_id}",
+            description=f"Stockroom API key {key_id} ({_ascii(name)})"[:120],
+            enabled=True,
+            value=value,
+        )
+        gateway_id = str(created["id"])
+        try:
+            self.client.create_usage_plan_key(usagePlanId=plan, keyId=gateway_id, keyType="API_KEY")
+        except BaseException:
+            self.delete(gateway_id)
+            raise
+        return gateway_id
+
+    def delete(self, gateway_key_id: str) -> None:
+        try:
+            self.client.delete_api_key(apiKey=gateway_key_id)
+        except self.client.exceptions.NotFoundException:
+            pass
+
+
+def _ascii(text: str) -> str:
+    return "".join(c if 32 <= ord(c) < 127 else "?" for c in text)
+
+
+_gateway: Gateway | None = None
+
+
+def gateway() -> Gateway:
+    """The usage-plan adapter, built on first use (no AWS client at import)."""
+    global _gateway
+    if _gateway is None:
+        _gateway = Gateway()
+    return _gateway
+
+
+def set_gateway(value: Gateway | None) -> None:
+    """Replace the adapter (tests), or forget it so the next use builds it from settings."""
+    global _gateway
+    _gateway = value

@@ -50,8 +50,8 @@ class Principal:
 
     @property
     def actor(self) -> str:
-        """How the audit trail names this caller."""
-        return f"user:{self.email or self.subject}"
+        """How the audit trail names this caller (a machine client by its subject, `apikey:<id>`)."""
+        return f"user:{self.email or self.subject}" if self.kind == "user" else self.subject
 
 
 def get_jwks_client() -> PyJWKClient:

@@ -44,6 +44,10 @@ class Settings:
     order_events_topic_arn: str
     alert_emails_queue_url: str
     low_stock_digest_window_seconds: int
+    # The back office (issue 11): where the daily report's summary is published, and the API
+    # Gateway usage plan (by name) that the machine clients' API keys are registered with.
+    daily_sales_topic_arn: str = ""
+    machine_usage_plan_name: str = ""
     # The order workflow (chalicelib.orders.pipeline): an order still PLACED or PAID this long after
     # checkout is looked at by the sweeper (restarted, or expired with its stock released); the
     # payment task waits this long for the gateway's answer before retrying the same request.
@@ -103,6 +107,8 @@ def get_settings() -> Settings:
         reorder_window_days=_positive(env, "REORDER_WINDOW_DAYS", 28),
         reorder_target_cover_days=_positive(env, "REORDER_TARGET_COVER_DAYS", 14),
         reorder_lead_time_days=_positive(env, "REORDER_LEAD_TIME_DAYS", 7),
+        daily_sales_topic_arn=env.get("DAILY_SALES_TOPIC_ARN", ""),
+        machine_usage_plan_name=env.get("MACHINE_USAGE_PLAN_NAME", ""),
         event_bus_name=env.get("EVENT_BUS_NAME", ""),
         order_events_topic_arn=env.get("ORDER_EVENTS_TOPIC_ARN", ""),
         alert_emails_queue_url=env.get("ALERT_EMAILS_QUEUE_URL", ""),

@@ -148,6 +148,13 @@ ALERT_EMAILS_QUEUE = Queue(
     max_concurrency=2,
 )
 
+# The back office (issue 11): the daily report's summary for outside subscribers (e-mail, chat).
+DAILY_SALES_TOPIC = Topic(
+    key="daily_sales",
+    env="DAILY_SALES_TOPIC_ARN",
+    description="Daily sales: one text summary (and JSON figures) per business day's report",
+)
+
 # --- the order workflow (issue 10 §1) ----------------------------------------------------------
 # orders stream -> start_order_workflows -> ORDER_WORKFLOW_QUEUE -> run_order_workflows ->
 # one ORDER_WORKFLOW execution per order (named after it). Its DLQ also holds workflow runs parked
@@ -234,7 +241,7 @@ DOMAIN_EVENTS_BUS = EventBus(
     ),
 )
 
-TOPICS: tuple[Topic, ...] = (LOW_STOCK_TOPIC, ORDER_EVENTS_TOPIC)
+TOPICS: tuple[Topic, ...] = (LOW_STOCK_TOPIC, DAILY_SALES_TOPIC, ORDER_EVENTS_TOPIC)
 QUEUES: tuple[Queue, ...] = (
     ALERT_EMAILS_QUEUE,
     ORDER_WORKFLOW_QUEUE,
@@ -260,6 +267,7 @@ DELIVERY_METHODS = TableRef("delivery_methods")
 SALES_LEDGER = TableRef("sales_ledger")
 API_KEYS = TableRef("api_keys")
 PAYMENTS = TableRef("payments")
+REPORTS = TableRef("reports")  # the back office's index of built daily reports
 ALERT_DIGESTS = TableRef("alert_digests")
 
 RECEIPTS_BUCKET = Bucket(
@@ -267,4 +275,29 @@ RECEIPTS_BUCKET = Bucket(
     env="RECEIPTS_BUCKET",
     description="PDF receipts of orders, private; customers get short-lived presigned URLs",
 )
-BUCKETS: tuple[Bucket, ...] = (RECEIPTS_BUCKET,)
+REPORTS_BUCKET = Bucket(
+    key="reports",
+    env="REPORTS_BUCKET",
+    description="Daily sales reports (JSON, CSV, PDF, chart PNGs), private; admins get presigned URLs",
+)
+BUCKETS: tuple[Bucket, ...] = (RECEIPTS_BUCKET, REPORTS_BUCKET)
+
+
+@dataclass(frozen=True)
+class UsagePlan:
+    """An API Gateway usage plan (`aws_api_gateway_usage_plan.<key>`): the throttle and quota of the
+    machine clients' API keys. The app registers each key it issues with the plan, found by the name
+    `env` carries (a name, not the id: the API handler's environment cannot reference the plan,
+    which depends on the API's stage, which depends on the handler: a cycle)."""
+
+    key: str
+    env: str
+    description: str
+
+
+MACHINE_USAGE_PLAN = UsagePlan(
+    key="machine_clients",
+    env="MACHINE_USAGE_PLAN_NAME",
+    description="Rate and quota per machine-client API key (tills, marketplaces, ERP sync)",
+)
+USAGE_PLANS: tuple[UsagePlan, ...] = (MACHINE_USAGE_PLAN,)

@@ -33,6 +33,11 @@ ARTICLE_RULE = (
     "looks like an article number, which is three digits, a dot, three digits, a dot, two digits (493.857.51)"
 )
 
+# Path segments the API uses under /products/ for its own routes (CSV export and import): a product
+# with such an id could not be read deployed, since API Gateway matches a literal segment before a
+# path parameter whatever the method.
+RESERVED_PRODUCT_IDS: Final = frozenset({"export.csv", "import"})
+
 MAX_QUANTITY = 1_000_000_000
 MAX_PRICE_CENTS = 100_000_000_00
 
@@ -73,6 +78,8 @@ def product_id(value: Any, field: str = "productId") -> str:
         raise ValidationError(field, ARTICLE_RULE)
     if not ID_PATTERN.fullmatch(value):
         raise ValidationError(field, ID_RULE)
+    if value in RESERVED_PRODUCT_IDS:
+        raise ValidationError(field, f"{value} is reserved for the API's own /products/{value} route")
     return value
 
 

@@ -32,9 +32,10 @@ if TYPE_CHECKING:
 
 View = Literal["admin", "public"]
 
-PRODUCT_FIELDS = {"productId", "productName", "quantity", "threshold", "description", "priceCents"}
+PRODUCT_FIELDS = {"productId", "productName", "quantity", "threshold", "description", "priceCents", "leadTimeDays"}
 UPDATABLE_FIELDS = PRODUCT_FIELDS - {"productId"}
 NAME_MAX, DESCRIPTION_MAX, QUERY_MAX = 200, 2000, 100
+LEAD_TIME_MAX_DAYS = 365
 # The public view reports availability up to this many units ("50" means 50 or more): enough for
 # a shopper's quantity picker and "only 3 left", without publishing the shop's stock levels.
 PUBLIC_AVAILABLE_CAP = 50
@@ -74,6 +75,8 @@ def product_payload(product: Product, stock: Iterable[Stock], view: View = "admi
             "quantity": total,
             "threshold": int(product.threshold),
             "lowStock": any(int(s.available) < int(s.threshold) for s in lines),
+            # None: the shop's default (REORDER_LEAD_TIME_DAYS) applies to reorder suggestions.
+            "leadTimeDays": None if product.lead_time_days is None else int(product.lead_time_days),
             "lastUpdated": iso(updated),
             "stock": [line_payload(s) for s in lines],
         }
@@ -154,6 +157,13 @@ def _description(body: dict[str, Any]) -> str | None:
     return "" if value is validation.CLEAR else value  # type: ignore[return-value]
 
 
+def _lead_time(body: dict[str, Any]) -> int | validation._Clear | None:
+    """`leadTimeDays`: whole days 0-365, or null for the shop's default (CLEAR); None when absent."""
+    if "leadTimeDays" in body and body["leadTimeDays"] is None:
+        return validation.CLEAR
+    return validation.whole_number(body, "leadTimeDays", high=LEAD_TIME_MAX_DAYS, required=False)
+
+
 def create_product(body: dict[str, Any], *, actor: str) -> dict[str, Any]:
     """Add a product with its opening stock in the default warehouse, in one transaction."""
     from chalicelib.inventory.models import Product, Stock
@@ -165,6 +175,7 @@ def create_product(body: dict[str, Any], *, actor: str) -> dict[str, Any]:
     threshold = validation.whole_number(body, "threshold")
     description = _description(body) or ""
     price = validation.whole_number(body, "priceCents", high=validation.MAX_PRICE_CENTS, required=False) or 0
+    lead_time = _lead_time(body)
     assert quantity is not None and threshold is not None
 
     now = utcnow()
@@ -175,6 +186,7 @@ def create_product(body: dict[str, Any], *, actor: str) -> dict[str, Any]:
         description=description,
         price_cents=price,
         threshold=threshold,
+        lead_time_days=lead_time if isinstance(lead_time, int) else None,
         warehouse_ids={DEFAULT_WAREHOUSE_ID},
         version=1,
         created_at=now,
@@ -230,6 +242,7 @@ def update_product(product_id: str, body: dict[str, Any], *, actor: str) -> dict
     price = validation.whole_number(body, "priceCents", high=validation.MAX_PRICE_CENTS, required=False)
     threshold = validation.whole_number(body, "threshold", required=False)
     quantity = validation.whole_number(body, "quantity", required=False)
+    lead_time = _lead_time(body)
     if not body:
         raise ValidationError("body", f"give at least one of {', '.join(sorted(UPDATABLE_FIELDS))}")
     missing = NotFound(f"no product {product_id}", productId=product_id)
@@ -244,6 +257,10 @@ def update_product(product_id: str, body: dict[str, Any], *, actor: str) -> dict
             actions.append(Product.price_cents.set(price))
         if threshold is not None:
             actions.append(Product.threshold.set(threshold))
+        if lead_time is validation.CLEAR:
+            actions.append(Product.lead_time_days.remove())
+        elif isinstance(lead_time, int):
+            actions.append(Product.lead_time_days.set(lead_time))
         return actions
 
     def catalog_fields_only() -> None:

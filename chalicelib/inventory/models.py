@@ -57,6 +57,8 @@ class Product(Model):
     description = UnicodeAttribute(default="")
     price_cents = NumberAttribute(default=0)
     threshold = NumberAttribute(default=0)  # default low-stock threshold for new stock items
+    # Days a reorder takes to arrive (reorder suggestions); None: the shop's REORDER_LEAD_TIME_DAYS.
+    lead_time_days = NumberAttribute(null=True)
     warehouse_ids = UnicodeSetAttribute(null=True)
     catalog = UnicodeAttribute(default=CATALOG)
     name_key = UnicodeAttribute(null=True)
@@ -100,6 +102,9 @@ class Stock(Model):
     ledger_on_hand = NumberAttribute(null=True)
     version = NumberAttribute(default=0)
     updated_at = UTCDateTimeAttribute()
+    # When the line was created (reorder suggestions average a new line's sales over the days it
+    # existed); None for lines created before it was recorded.
+    created_at = UTCDateTimeAttribute(null=True)
 
 
 class Movement(Model):

@@ -33,7 +33,10 @@ from chalicelib.core.errors import Conflict, NotFound, ValidationError
 from chalicelib.core.observability import logger
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from pynamodb.expressions.condition import Condition
+    from pynamodb.expressions.update import Action
     from pynamodb.transactions import TransactWrite
 
     from chalicelib.inventory.models import Movement, Product, Stock
@@ -90,19 +93,21 @@ def change_stock(
     condition: Condition | None = None,
     now: datetime | None = None,
     return_values: str | None = "ALL_OLD",
+    extra_actions: Sequence[Action] = (),
 ) -> Movement:
     """Add to `tx` one stock line's update by these deltas and the movement that records it.
 
     Keeps every invariant of `Stock`: `available` moves by on_hand_delta - reserved_delta and may
     not go below zero, nor may `reserved`; `ledger_on_hand` moves with `on_hand`; `version` +1.
-    `condition` adds the caller's own guard. With `return_values="ALL_OLD"` (default), a refused
+    `condition` adds the caller's own guard; `extra_actions` set other attributes of the line in the
+    same update (an import's threshold), never the figures above. With `return_values="ALL_OLD"` (default), a refused
     update's reason carries the line as it was (what was available), or None if it does not exist.
     """
     from chalicelib.inventory.models import Stock
 
     now = now or utcnow()
     available_delta = on_hand_delta - reserved_delta
-    actions: list[Any] = [Stock.version.add(1), Stock.updated_at.set(now)]
+    actions: list[Any] = [Stock.version.add(1), Stock.updated_at.set(now), *extra_actions]
     if on_hand_delta:
         actions += [Stock.on_hand.add(on_hand_delta), Stock.ledger_on_hand.add(on_hand_delta)]
     if reserved_delta:
@@ -147,6 +152,7 @@ def new_line(product_id: str, warehouse_id: str, *, on_hand: int, threshold: int
         ledger_on_hand=on_hand,
         version=1,
         updated_at=now,
+        created_at=now,
     )
 
 

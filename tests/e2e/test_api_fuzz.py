@@ -81,7 +81,10 @@ def report(done: subprocess.CompletedProcess[str]) -> str:
 def test_fuzz_as_the_demo_admin(stack: StackInfo, api: Api, admin_token: str, tmp_path: Path) -> None:
     # The document's example id, so that operations on an existing product are reached too.
     api.post("/products", json={"productId": "493.857.51", "productName": "Fuzzed", "quantity": 100, "threshold": 1})
-    done = fuzz(stack, tmp_path, f"Authorization: Bearer {admin_token}")
+    # A key with every scope, so the machine routes (/machine/..., X-Api-Key) are reached past 401 too.
+    key = api.post("/api-keys", json={"name": "fuzz", "scopes": ["orders:write", "stock:write", "catalog:read"]})
+    assert key.status_code == 201, key.text
+    done = fuzz(stack, tmp_path, f"Authorization: Bearer {admin_token}", f"X-Api-Key: {key.json()['apiKey']}")
     assert done.returncode == 0, report(done)
     assert " passed" in done.stdout and "Authentication failed" not in done.stdout, report(done)
 

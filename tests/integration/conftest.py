@@ -35,6 +35,7 @@ class Cognito:
 
 
 def _reset_adapters() -> None:
+    from chalicelib.backoffice import api_keys
     from chalicelib.core import db, notifications, storage
     from chalicelib.core import events as domain_events
     from chalicelib.inventory import alerts, digests
@@ -51,6 +52,7 @@ def _reset_adapters() -> None:
     domain_events._dedupe_config.cache_clear()
     digests._sqs = None
     auth.set_jwks_client(None)
+    api_keys.set_gateway(None)  # its usage plan's id belongs to one emulated account
     reset_settings()
 
 

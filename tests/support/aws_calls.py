@@ -36,6 +36,15 @@ _ACTION_OF = {
     ("s3", "ListObjectsV2"): ["s3:ListBucket"],
     ("s3", "HeadBucket"): ["s3:ListBucket"],
 }
+# API Gateway management calls the app makes (API keys of machine clients, issue 11) -> the IAM
+# action and resource path; the usage plan is the app's only one (`machine_clients`).
+_APIGATEWAY_ARN = "arn:${local.partition}:apigateway:${local.region}::"
+_APIGATEWAY = {
+    "GetUsagePlans": ("apigateway:GET", "/usageplans"),
+    "CreateApiKey": ("apigateway:POST", "/apikeys"),
+    "CreateUsagePlanKey": ("apigateway:POST", "/usageplans/${aws_api_gateway_usage_plan.machine_clients.id}/keys"),
+    "DeleteApiKey": ("apigateway:DELETE", "/apikeys/*"),
+}
 # DynamoDB transactions are authorized per item, with the item's own action.
 _TRANSACT_ACTION = {
     "Put": "PutItem",
@@ -123,6 +132,10 @@ def grants_of_call(service: str, operation: str, params: dict[str, Any], names: 
         if params.get("ConfigurationSetName") or "aws_sesv2_configuration_set.this" in names.values():
             found.add((f"ses:{operation}", "aws_sesv2_configuration_set.this"))
         return found
+    if service == "apigateway" and operation in _APIGATEWAY:
+        # API Gateway's management API is authorized by HTTP method on the resource's path.
+        action, path = _APIGATEWAY[operation]
+        return {(action, _APIGATEWAY_ARN + path)}
     actions = _ACTION_OF.get((service, operation), [f"{service}:{operation}"])
     return {(action, "*") for action in actions}
 

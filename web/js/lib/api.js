@@ -44,11 +44,13 @@ export function newIdempotencyKey() {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-async function request(method, path, { body, auth = false, headers = {}, signal } = {}) {
+async function request(method, path, { body, raw, auth = false, headers = {}, signal, as = "json" } = {}) {
   const init = { method, headers: { Accept: "application/json", ...headers }, signal, cache: "no-store" };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
+  } else if (raw !== undefined) {
+    init.body = raw; // a file as it is (CSV import): its Content-Type is in `headers`
   }
   if (auth) {
     const session = getSession();
@@ -61,6 +63,7 @@ async function request(method, path, { body, auth = false, headers = {}, signal 
     if (err && err.name === "AbortError") throw err;
     throw new ApiError(0, null);
   }
+  if (as === "blob" && response.ok) return response.blob();
   let data = null;
   const text = await response.text();
   if (text) {
@@ -142,6 +145,22 @@ export const api = {
   deliverOrder: (orderId) => request("POST", `/orders/${enc(orderId)}/deliver`, { auth: true }),
   listOrders: ({ day, status, limit, cursor } = {}) => request("GET", `/orders${query({ day, status, limit, cursor })}`, { auth: true }),
   testCards: () => request("GET", "/payments/test-cards"),
+
+  // --- back office (issue 11) ---
+  listReports: ({ cursor } = {}) => request("GET", `/reports/daily${cursor ? `?cursor=${enc(cursor)}` : ""}`, { auth: true }),
+  getReport: (date) => request("GET", `/reports/daily/${enc(date)}`, { auth: true }),
+  reportFiles: (date) => request("GET", `/reports/daily/${enc(date)}/files`, { auth: true }),
+  buildReport: (date) => request("POST", `/reports/daily/${enc(date)}`, { auth: true }),
+  reorder: () => request("GET", "/reports/reorder", { auth: true }),
+  // text/csv is one of the API's binary media types: the download asks for it by name.
+  exportCatalog: () => request("GET", "/products/export.csv", { auth: true, as: "blob", headers: { Accept: "text/csv" } }),
+  importCatalog: (file, { dryRun = false, mode = "all" } = {}) => {
+    const q = new URLSearchParams({ mode, dryRun: String(dryRun) });
+    return request("POST", `/products/import?${q}`, { raw: file, auth: true, headers: { "Content-Type": "text/csv" } });
+  },
+  listApiKeys: () => request("GET", "/api-keys?limit=100", { auth: true }),
+  createApiKey: (name, scopes) => request("POST", "/api-keys", { body: { name, scopes }, auth: true }),
+  revokeApiKey: (keyId) => request("DELETE", `/api-keys/${enc(keyId)}`, { auth: true }),
 };
 
 /** Where the API answers a path (links the browser opens itself, e.g. a receipt). */
