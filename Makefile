@@ -74,7 +74,8 @@ e2e: $(STAMP) deps-browser
 
 test: $(STAMP) $(CHECKOV_STAMP) deps-browser
 	$(MAKE) --no-print-directory lint typecheck
-	$(PY) -m tests.parallel "tests/integration tests/unit" "tests/e2e tests/infra"
+	$(PY) -m tests.parallel "tests/integration tests/unit tests/infra/test_rehearsal.py" \
+		"tests/e2e tests/infra --ignore=tests/infra/test_rehearsal.py"
 
 bench: $(STAMP)
 	$(PY) -m bench

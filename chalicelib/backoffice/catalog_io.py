@@ -385,9 +385,11 @@ def import_csv(data: bytes, *, mode: str, dry_run: bool, actor: str) -> dict[str
     import_id = uuid.uuid4().hex[:12]
     catalog = read_catalog()
     plan = plan_import(upload, catalog.snapshot)
+    if any(e.row == 1 for e in plan.errors):
+        # The header itself is wrong: no row can be read, so there is nothing to preview or to
+        # apply partially (a partial import of such a file would answer 200 having done nothing).
+        _refuse(plan, import_id=None, mode=mode)
     if dry_run:
-        if any(e.row == 1 for e in plan.errors):  # the header itself: there is nothing to preview
-            _refuse(plan, import_id=None, mode=mode)
         return _answer(plan, import_id=None, mode=mode, dry_run=True, applied=plan)
     if plan.errors and mode == "all":
         _refuse(plan, import_id=None, mode=mode)

@@ -197,6 +197,10 @@ def set_item(cart_id: str, product_id: str, body: dict[str, Any], principal: Pri
 
 
 def remove_item(cart_id: str, product_id: str, principal: Principal | None) -> dict[str, Any]:
+    """Remove a line; removing one the cart does not hold changes nothing (200). An id no
+    product can have is refused as `set_item` refuses it."""
+    if not validation.ID_PATTERN.fullmatch(product_id):
+        raise NotFound(f"no product {product_id}", productId=product_id)
     return _change(cart_id, principal, lambda q: {p: n for p, n in q.items() if p != product_id}, checked={})
 
 

@@ -127,3 +127,48 @@ def test_import_100_products_then_a_till_orders_with_a_key_until_revoked(api: Ap
     assert api.request("DELETE", f"/api-keys/{created.json()['keyId']}").status_code == 200
     refused = machine.post(f"{base}/machine/place-order", json=body, timeout=60)
     assert refused.status_code == 401 and refused.json()["error"] == "Unauthorized"
+
+
+def test_real_orders_reach_the_sales_ledger_the_report_reads(stack: StackInfo, api: Api, aws: Any) -> None:
+    """No hand-written ledger here: orders placed over HTTP are paid and confirmed by the workflow,
+    their events reach `record_sales`, which writes the records the daily report reads (a day is
+    reported once it is over, so the report itself is checked above); a cancel after payment
+    adds the refunds."""
+    import time
+
+    from tests.e2e.test_order_workflow import place, wait_for_status
+    from tests.e2e.test_shop_concurrency import stock_product, warehouses
+
+    (warehouse_id,) = warehouses(api, "10001")
+    product_id = stock_product(api, aws, {warehouse_id: 10}, price_cents=2500)
+    placed = [place(stack, product_id, q, "tok_visa", f"ledger{q}@example.com") for q in (1, 2)]
+    for order in placed:
+        assert wait_for_status(stack, order, {"CONFIRMED"}, timeout=120)["status"] == "CONFIRMED"
+    cancelled = requests.post(
+        f"{stack.api_url}/orders/{placed[1]['orderId']}/cancel",
+        headers={"X-Order-Token": placed[1]["orderToken"]},
+        timeout=60,
+    )
+    assert cancelled.status_code == 200, cancelled.text
+
+    def records(order_id: str) -> list[dict[str, Any]]:
+        items = aws("dynamodb").scan(
+            TableName=os.environ["SALES_LEDGER_TABLE"],
+            FilterExpression="order_id = :o",
+            ExpressionAttributeValues={":o": {"S": order_id}},
+            ConsistentRead=True,
+        )["Items"]
+        return [{k: next(iter(v.values())) for k, v in item.items()} for item in items]
+
+    deadline = time.monotonic() + 120
+    while True:  # written asynchronously: stream -> bus -> queue -> record_sales
+        first, second = records(placed[0]["orderId"]), records(placed[1]["orderId"])
+        if {r["event"] for r in second} >= {"SOLD", "REFUNDED"}:
+            break
+        assert time.monotonic() < deadline, (first, second)
+        time.sleep(1)
+    sold = [r for r in first if r["event"] == "SOLD"]
+    assert [(r["product_id"], int(r["quantity"]), int(r["amount_cents"])) for r in sold] == [(product_id, 1, 2500)]
+    assert all(r["business_date"] == placed[0]["businessDate"] for r in first + second)
+    refunded = sum(int(r["amount_cents"]) for r in second if r["event"] == "REFUNDED")
+    assert refunded > 0  # the order's refund, recorded against the day it happened

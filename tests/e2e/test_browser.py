@@ -300,6 +300,8 @@ def test_bad_sign_in_and_expired_session(page: Any, site: dict[str, Any], api: A
     # A token the API rejects (here: a forged signature) sends the admin back to sign in.
     sign_in(page, web, email, password)
     wait_loaded(page)
+    # Other tests share the stack: the product may sit beyond the first page; the search asks the API.
+    page.get_by_label("Search products").fill(product_id)
     expect(row(page, product_id)).to_be_visible()
     page.evaluate(
         """() => {

@@ -53,6 +53,8 @@ def test_guest_cart_lifecycle(client: Client, boss: Caller) -> None:
     assert shopper.put(f"{path}/items/{lamp}", {"quantity": 0}).json["items"] == []
     shopper.put(f"{path}/items/{lamp}", {"quantity": 1})
     assert shopper.delete(f"{path}/items/{lamp}").json["items"] == []
+    assert shopper.delete(f"{path}/items/{lamp}").status_code == 200  # not in the cart: nothing to do
+    assert shopper.delete(f"{path}/items/no%20such%0Aid").status_code == 404  # no product has that id
 
     assert shopper.put(f"{path}/items/NOPE", {"quantity": 1}).status_code == 404
     assert shopper.put(f"{path}/items/{lamp}", {"quantity": -1}).json["field"] == "quantity"

@@ -71,6 +71,19 @@ def test_every_package_is_a_known_layer() -> None:
         assert ast.get_docstring(ast.parse((LIB / name / "__init__.py").read_text())), f"{name} needs a docstring"
 
 
+def test_each_docstring_says_what_its_package_may_import() -> None:
+    """The docstring a reader sees first states the rule this file enforces."""
+    for index, name in enumerate(LAYERS):
+        doc = ast.get_docstring(ast.parse((LIB / name / "__init__.py").read_text())) or ""
+        flat = " ".join(doc.split())
+        if index == 0:
+            assert "Imports no capability" in flat, name
+        elif "every other capability" not in flat:
+            assert "May import" in flat, name
+            named = {layer for layer in LAYERS if f"`{layer}`" in flat.split("May import", 1)[1]}
+            assert named == set(LAYERS[:index]), (name, named)
+
+
 def test_capabilities_import_only_in_the_documented_direction() -> None:
     assert violations(sources()) == []
 

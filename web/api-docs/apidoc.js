@@ -120,10 +120,14 @@ function responsesTable(doc, responses) {
   for (const [status, raw] of Object.entries(responses || {})) {
     const response = resolve(doc, raw);
     const media = response.content && response.content["application/json"];
+    const other = Object.keys(response.content || {}).filter((type) => type !== "application/json");
+    const body = media ? schemaView(doc, media.schema || {})
+      : other.length ? el("code", {}, other.join(", ")) // e.g. the CSV export
+      : el("span", { class: "muted" }, "none");
     table.append(el("tr", {},
       el("td", {}, el("span", { class: `status s${status[0]}` }, status)),
       el("td", {}, prose(response.description || "")),
-      el("td", {}, media ? schemaView(doc, media.schema) : el("span", { class: "muted" }, "none"))));
+      el("td", {}, body)));
   }
   return table;
 }
@@ -168,7 +172,10 @@ function render(doc) {
       if (params.length) section.append(el("h3", {}, "Parameters"), parametersTable(doc, params));
       const body = op.requestBody && resolve(doc, op.requestBody);
       if (body && body.content) {
-        section.append(el("h3", {}, "Body (application/json)"), schemaView(doc, body.content["application/json"].schema));
+        // JSON for most routes; the CSV import takes text/csv: each media type the body may have.
+        for (const [type, media] of Object.entries(body.content)) {
+          section.append(el("h3", {}, `Body (${type})`), schemaView(doc, (media && media.schema) || {}));
+        }
       }
       section.append(el("h3", {}, "Responses"), responsesTable(doc, op.responses));
       main.append(section);

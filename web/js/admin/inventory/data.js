@@ -90,6 +90,26 @@ export function loadMore() {
   });
 }
 
+/**
+ * Search the whole catalog, not only the loaded pages: matches by name prefix or exact article
+ * number (`GET /products?q=`) are pinned, so the table's filter finds them and refreshes keep them.
+ */
+export function searchCatalog(q) {
+  return enqueue(async () => {
+    let page;
+    try {
+      page = await api.listProducts({ q, limit: PAGE_SIZE });
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 400) toast(err.message, "error");
+      return;
+    }
+    const found = ((page && page.items) || []).filter((p) => p && !state.byId.has(p.productId));
+    if (!found.length) return;
+    for (const p of found) state.pinned.add(p.productId);
+    applyProducts(state.products.concat(found));
+  });
+}
+
 function applyProducts(items) {
   state.products = items.filter((p) => p && typeof p.productId === "string");
   state.byId = new Map(state.products.map((p) => [p.productId, p]));

@@ -4,6 +4,7 @@
 import { config } from "../../lib/config.js";
 import { $, $$, h, icon } from "../../lib/dom.js";
 import { formatAbsolute, formatMoney, formatNumber, formatRelative, parseTime } from "../../lib/format.js";
+import { searchCatalog } from "./data.js";
 import { openDeleteDialog } from "./delete-dialog.js";
 import { startOrder } from "./order-form.js";
 import { openProductDialog } from "./product-dialog.js";
@@ -263,9 +264,14 @@ export function initTable() {
     state.sort = e.target.value;
     renderTable();
   });
+  let searchTimer = null;
   $("#search-input").addEventListener("input", (e) => {
     state.filter = e.target.value.trim();
     renderTable();
+    // The loaded pages are a part of the catalog: ask the API too, once typing pauses.
+    clearTimeout(searchTimer);
+    const q = state.filter;
+    if (q) searchTimer = setTimeout(() => { if (state.filter === q) searchCatalog(q); }, 300);
   });
   on("products", renderTable);
   on("loaderror", renderTable);
