@@ -27,6 +27,9 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".devstack" / "screenshots"
 TIMEOUT_MS = 15_000
+# Assertions wait as long as actions do: under `make test` the devstack shares two cores with the
+# other suite (and the deployment rehearsal), so a live quote can take more than expect's 5 s.
+expect.set_options(timeout=TIMEOUT_MS)
 WORKFLOW_MS = 45_000  # the order workflow (Step Functions on the devstack) behind checkout
 PASSWORD = "Shopper-test-1"
 CARD = "4242424242424242"
