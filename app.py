@@ -112,6 +112,22 @@ def set_stock_line(product_id: str, warehouse_id: str) -> Response:
     return Response({"productId": product_id, **line}, status_code=201 if created else 200, headers=headers)
 
 
+@app.route("/products/{product_id}/stock/{warehouse_id}/adjustments", methods=["POST"], authorizer=cognito)
+def adjust_stock_line(product_id: str, warehouse_id: str) -> dict[str, Any]:
+    from chalicelib.core import auth
+    from chalicelib.inventory import stock
+
+    request = app.current_request
+    admin = auth.require_admin(request)
+    return stock.adjust_line(
+        product_id,
+        warehouse_id,
+        read_json(request),
+        actor=admin.actor,
+        idempotency_key=request.headers.get("idempotency-key"),
+    )
+
+
 @app.route("/inventory-order", methods=["POST"], authorizer=cognito)
 def place_inventory_order() -> Response:
     from chalicelib.core import auth

@@ -115,44 +115,22 @@ def cold_import(runs: int = 15) -> dict[str, Any]:
 
 def requests_per_order(orders: int = 20) -> dict[str, Any]:
     """DynamoDB requests made by POST /inventory-order, counted on every botocore client."""
-    os.environ.update(_local_env())
-    from chalice.test import Client
-    from moto import mock_aws
-
     from bench.aws_calls import count_aws_calls
-    from devstack.chalice_patch import patch_chalice_local
+    from bench.inproc import in_process_api
 
-    with mock_aws():
-        from chalicelib.core import auth
-        from chalicelib.core.config import reset_settings
-        from devstack.provision import provision
-        from tests.support.tokens import StaticJWKS, mint
-
-        provisioned = provision(None)  # type: ignore[arg-type]  # None: moto's in-process mock
-        os.environ.update(COGNITO_USER_POOL_ID=provisioned.user_pool_id, COGNITO_CLIENT_ID=provisioned.client_id)
-        reset_settings()
-        auth.set_jwks_client(StaticJWKS())
-        issuer = f"https://cognito-idp.us-east-1.amazonaws.com/{provisioned.user_pool_id}"
-        token = mint(issuer=issuer, client_id=provisioned.client_id, groups=["admin"])
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        from app import app
-
-        patch_chalice_local()
-        with Client(app, stage_name="local") as client:
-            body = {"productId": "BENCH-1", "productName": "Bench", "quantity": 10_000, "threshold": 1}
-            client.http.post("/products", headers=headers, body=json.dumps(body))
-            client.http.post(
-                "/inventory-order", headers=headers, body=json.dumps({"productId": "BENCH-1", "quantity": 1})
-            )
-            with count_aws_calls() as calls:
-                for n in range(orders):
-                    response = client.http.post(
-                        "/inventory-order",
-                        headers={**headers, "Idempotency-Key": f"bench-{n}"},
-                        body=json.dumps({"productId": "BENCH-1", "quantity": 1}),
-                    )
-                    assert response.status_code == 201, response.body
-            dynamodb = sum(v for k, v in calls.items() if k.startswith("dynamodb."))
+    with in_process_api(_local_env()) as (client, headers):
+        body = {"productId": "BENCH-1", "productName": "Bench", "quantity": 10_000, "threshold": 1}
+        client.http.post("/products", headers=headers, body=json.dumps(body))
+        client.http.post("/inventory-order", headers=headers, body=json.dumps({"productId": "BENCH-1", "quantity": 1}))
+        with count_aws_calls() as calls:
+            for n in range(orders):
+                response = client.http.post(
+                    "/inventory-order",
+                    headers={**headers, "Idempotency-Key": f"bench-{n}"},
+                    body=json.dumps({"productId": "BENCH-1", "quantity": 1}),
+                )
+                assert response.status_code == 201, response.body
+        dynamodb = sum(v for k, v in calls.items() if k.startswith("dynamodb."))
     return {
         "orders": orders,
         "dynamodb_requests_per_order": dynamodb / orders,
@@ -278,85 +256,64 @@ def zip_lookup(runs: int = 15, warm_lookups: int = 100_000) -> dict[str, Any]:
 
 def checkout_requests(orders: int = 10) -> dict[str, Any]:
     """DynamoDB requests made by POST /orders (guest, delivery, promo code) for 1 and 10 lines."""
-    os.environ.update(_local_env())
-    from chalice.test import Client
-    from moto import mock_aws
-
     from bench.aws_calls import count_aws_calls
-    from devstack.chalice_patch import patch_local_authorizer
+    from bench.inproc import in_process_api
 
-    with mock_aws():
-        from chalicelib.core import auth
-        from chalicelib.core.config import reset_settings
-        from devstack.provision import provision
-        from tests.support.tokens import StaticJWKS, mint
+    results: dict[str, Any] = {}
+    with in_process_api(_local_env()) as (client, admin):
 
-        provisioned = provision(None)  # type: ignore[arg-type]  # None: moto's in-process mock
-        os.environ.update(COGNITO_USER_POOL_ID=provisioned.user_pool_id, COGNITO_CLIENT_ID=provisioned.client_id)
-        reset_settings()
-        auth.set_jwks_client(StaticJWKS())
-        issuer = f"https://cognito-idp.us-east-1.amazonaws.com/{provisioned.user_pool_id}"
-        token = mint(issuer=issuer, client_id=provisioned.client_id, groups=["admin"])
-        admin = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        from app import app
+        def post(path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+            response = client.http.post(path, headers=headers, body=json.dumps(body))
+            assert response.status_code in (200, 201), response.body
+            return json.loads(response.body)
 
-        patch_local_authorizer()
-        results: dict[str, Any] = {}
-        with Client(app, stage_name="local") as client:
+        for warehouse_id, zip_code in (("east", "10001"), ("central", "60607"), ("west", "90021")):
+            post("/warehouses", {"warehouseId": warehouse_id, "name": warehouse_id, "zip": zip_code}, admin)
+        post("/promo-codes", {"code": "BENCH", "kind": "PERCENT", "value": 10}, admin)
+        ids = [f"BENCH-{n}" for n in range(10)]
+        for product_id in ids:
+            body = {
+                "productId": product_id,
+                "productName": "Bench",
+                "quantity": 0,
+                "threshold": 0,
+                "priceCents": 100,
+            }
+            post("/products", body, admin)
+        from chalicelib.core.db import utcnow
+        from chalicelib.inventory.models import Stock
 
-            def post(path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
-                response = client.http.post(path, headers=headers, body=json.dumps(body))
-                assert response.status_code in (200, 201), response.body
-                return json.loads(response.body)
-
-            for warehouse_id, zip_code in (("east", "10001"), ("central", "60607"), ("west", "90021")):
-                post("/warehouses", {"warehouseId": warehouse_id, "name": warehouse_id, "zip": zip_code}, admin)
-            post("/promo-codes", {"code": "BENCH", "kind": "PERCENT", "value": 10}, admin)
-            ids = [f"BENCH-{n}" for n in range(10)]
-            for product_id in ids:
-                body = {
-                    "productId": product_id,
-                    "productName": "Bench",
-                    "quantity": 0,
-                    "threshold": 0,
-                    "priceCents": 100,
-                }
-                post("/products", body, admin)
-            from chalicelib.core.db import utcnow
-            from chalicelib.inventory.models import Stock
-
-            for product_id in ids:
-                for warehouse_id in ("east", "central", "west"):
-                    Stock(
-                        product_id,
-                        warehouse_id,
-                        on_hand=10_000,
-                        reserved=0,
-                        available=10_000,
-                        threshold=0,
-                        version=1,
-                        updated_at=utcnow(),
-                    ).save()
-            guest = {"Content-Type": "application/json"}
-            address = {"name": "B", "line1": "1 Main St", "city": "Newark", "zip": "07102", "country": "US"}
-            for lines in (1, 10):
-                body = {
-                    "items": [{"productId": p, "quantity": 1} for p in ids[:lines]],
-                    "zip": "07102",
-                    "deliveryMethod": "CURBSIDE",
-                    "shippingAddress": address,
-                    "email": "bench@example.com",
-                    "promoCode": "BENCH",
-                }
-                post("/orders", body, guest)  # warm: PynamoDB's DescribeTable calls happen once
-                with count_aws_calls() as calls:
-                    for n in range(orders):
-                        post("/orders", body, {**guest, "Idempotency-Key": f"bench-{lines}-{n}"})
-                results[f"lines_{lines}"] = {
-                    "dynamodb_requests_per_order": sum(v for k, v in calls.items() if k.startswith("dynamodb."))
-                    / orders,
-                    "by_operation": {k: v / orders for k, v in sorted(calls.items())},
-                }
+        for product_id in ids:
+            for warehouse_id in ("east", "central", "west"):
+                Stock(
+                    product_id,
+                    warehouse_id,
+                    on_hand=10_000,
+                    reserved=0,
+                    available=10_000,
+                    threshold=0,
+                    version=1,
+                    updated_at=utcnow(),
+                ).save()
+        guest = {"Content-Type": "application/json"}
+        address = {"name": "B", "line1": "1 Main St", "city": "Newark", "zip": "07102", "country": "US"}
+        for lines in (1, 10):
+            body = {
+                "items": [{"productId": p, "quantity": 1} for p in ids[:lines]],
+                "zip": "07102",
+                "deliveryMethod": "CURBSIDE",
+                "shippingAddress": address,
+                "email": "bench@example.com",
+                "promoCode": "BENCH",
+            }
+            post("/orders", body, guest)  # warm: PynamoDB's DescribeTable calls happen once
+            with count_aws_calls() as calls:
+                for n in range(orders):
+                    post("/orders", body, {**guest, "Idempotency-Key": f"bench-{lines}-{n}"})
+            results[f"lines_{lines}"] = {
+                "dynamodb_requests_per_order": sum(v for k, v in calls.items() if k.startswith("dynamodb.")) / orders,
+                "by_operation": {k: v / orders for k, v in sorted(calls.items())},
+            }
     results["constant_in_lines"] = (
         results["lines_1"]["dynamodb_requests_per_order"] == results["lines_10"]["dynamodb_requests_per_order"]
     )

@@ -85,71 +85,52 @@ def _dynamodb_units(requests: list[tuple[str, dict[str, Any]]]) -> tuple[float, 
 
 def workflow_requests(orders: int = 10) -> dict[str, Any]:
     """AWS requests per order from POST /orders to CONFIRMED, and the cost of 1,000 orders."""
-    from chalice.test import Client
-    from moto import mock_aws
-
     from bench.aws_calls import count_aws_calls
-    from devstack.chalice_patch import patch_local_authorizer
+    from bench.inproc import in_process_api
+    from chalicelib.orders import pipeline
 
-    with mock_aws():
-        from chalicelib.core import auth
-        from chalicelib.core.config import reset_settings
-        from devstack.provision import provision
-        from tests.support.tokens import StaticJWKS, mint
+    with in_process_api() as (client, admin):
 
-        provisioned = provision(None)  # type: ignore[arg-type]  # None: moto's in-process mock
-        os.environ.update(COGNITO_USER_POOL_ID=provisioned.user_pool_id, COGNITO_CLIENT_ID=provisioned.client_id)
-        reset_settings()
-        auth.set_jwks_client(StaticJWKS())
-        issuer = f"https://cognito-idp.us-east-1.amazonaws.com/{provisioned.user_pool_id}"
-        token = mint(issuer=issuer, client_id=provisioned.client_id, groups=["admin"])
-        admin = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        from app import app
-        from chalicelib.orders import pipeline
+        def post(path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+            response = client.http.post(path, headers=headers, body=json.dumps(body))
+            assert response.status_code in (200, 201), response.body
+            return json.loads(response.body)
 
-        patch_local_authorizer()
-        with Client(app, stage_name="local") as client:
-
-            def post(path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
-                response = client.http.post(path, headers=headers, body=json.dumps(body))
-                assert response.status_code in (200, 201), response.body
-                return json.loads(response.body)
-
-            post("/warehouses", {"warehouseId": "main", "name": "New York", "zip": "10001"}, admin)
-            body = {"productId": "BENCH-A", "productName": "Bench", "quantity": 10_000, "threshold": 0}
-            post("/products", {**body, "priceCents": 1250}, admin)
-            order = {
-                "items": [{"productId": "BENCH-A", "quantity": 2}],
+        post("/warehouses", {"warehouseId": "main", "name": "New York", "zip": "10001"}, admin)
+        body = {"productId": "BENCH-A", "productName": "Bench", "quantity": 10_000, "threshold": 0}
+        post("/products", {**body, "priceCents": 1250}, admin)
+        order = {
+            "items": [{"productId": "BENCH-A", "quantity": 2}],
+            "zip": "07102",
+            "deliveryMethod": "CURBSIDE",
+            "shippingAddress": {
+                "name": "B",
+                "line1": "1 Main St",
+                "city": "Newark",
                 "zip": "07102",
-                "deliveryMethod": "CURBSIDE",
-                "shippingAddress": {
-                    "name": "B",
-                    "line1": "1 Main St",
-                    "city": "Newark",
-                    "zip": "07102",
-                    "country": "US",
-                },
-                "email": "bench@example.com",
-                "paymentToken": "tok_visa",
-            }
+                "country": "US",
+            },
+            "email": "bench@example.com",
+            "paymentToken": "tok_visa",
+        }
 
-            def one_order() -> float:
-                placed = post("/orders", order, {"Content-Type": "application/json"})
-                pipeline.enqueue(placed["orderId"])  # what start_order_workflows does per record
-                pipeline.start(placed["orderId"])  # what run_order_workflows does per message
-                spent = 0.0
-                for name in TASKS:
-                    started = time.perf_counter()
-                    client.lambda_.invoke(name, {"orderId": placed["orderId"], "attempt": 1})
-                    spent += (time.perf_counter() - started) * MEMORY_MB[name] / 1024
-                return spent
+        def one_order() -> float:
+            placed = post("/orders", order, {"Content-Type": "application/json"})
+            pipeline.enqueue(placed["orderId"])  # what start_order_workflows does per record
+            pipeline.start(placed["orderId"])  # what run_order_workflows does per message
+            spent = 0.0
+            for name in TASKS:
+                started = time.perf_counter()
+                client.lambda_.invoke(name, {"orderId": placed["orderId"], "attempt": 1})
+                spent += (time.perf_counter() - started) * MEMORY_MB[name] / 1024
+            return spent
 
-            one_order()  # warm: imports, PynamoDB's DescribeTable calls happen once
-            requests: list[tuple[str, dict[str, Any]]] = []
-            gb_seconds = 0.0
-            with count_aws_calls(requests) as calls:
-                for _ in range(orders):
-                    gb_seconds += one_order()
+        one_order()  # warm: imports, PynamoDB's DescribeTable calls happen once
+        requests: list[tuple[str, dict[str, Any]]] = []
+        gb_seconds = 0.0
+        with count_aws_calls(requests) as calls:
+            for _ in range(orders):
+                gb_seconds += one_order()
     # moto's in-process Step Functions also tries to run the started execution (its Lambda.Invoke
     # calls fail: no such functions in moto); the tasks are invoked above, as Step Functions would.
     per_order = {k: round(v / orders, 2) for k, v in sorted(calls.items()) if not k.startswith("lambda.")}

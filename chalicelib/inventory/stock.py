@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from chalicelib.inventory.models import Movement, Product, Stock
 
 LINE_FIELDS = {"onHand", "threshold", "reason"}
+ADJUST_FIELDS = {"delta", "reason"}
 _MOVEMENT_ID = re.compile(r"[0-9T:.Z-]{1,40}#[0-9a-f]{1,32}", re.ASCII)
 
 
@@ -278,6 +279,93 @@ def set_line(product_id: str, warehouse_id: str, body: dict[str, Any], *, actor:
     result = optimistic(attempt, what=f"the stock of {product_id} in {warehouse_id}", productId=product_id)
     logger.info("stock line set", extra={"product_id": product_id, "warehouse_id": warehouse_id, "actor": actor})
     return result
+
+
+def adjust_line(
+    product_id: str, warehouse_id: str, body: dict[str, Any], *, actor: str, idempotency_key: str | None
+) -> dict[str, Any]:
+    """Add `delta` units to a stock line (negative: remove them), whatever else changes it meanwhile.
+
+    A delivery received or units found broken are relative: two people booking two deliveries at
+    once must end with both counted, which a read-then-set cannot promise. One transaction: the
+    line's update (`change_stock`, guarded so a removal never takes units that are not available,
+    i.e. on hand but promised to open orders, or not there), its movement, and the idempotency
+    record when an `Idempotency-Key` is sent (a retry of the same request changes nothing and gets
+    the first answer). Answers the line as read right after the change, with `delta` and `movementId`.
+    """
+    from chalicelib.core import idempotency
+    from chalicelib.core.errors import InsufficientStock
+    from chalicelib.core.idempotency import IdempotencyRecord
+    from chalicelib.inventory.models import Stock
+
+    validation.product_id(product_id)
+    validation.safe_id(warehouse_id, "warehouseId")
+    validation.reject_unknown(body, ADJUST_FIELDS)
+    delta = validation.whole_number(body, "delta", low=-validation.MAX_QUANTITY, high=validation.MAX_QUANTITY)
+    assert delta is not None
+    if delta == 0:
+        raise ValidationError("delta", "must not be 0: a number of units to add, or negative to remove")
+    reason = validation.text(body, "reason", max_length=200, required=False) or (
+        "units added" if delta > 0 else "units removed"
+    )
+    key = validation.idempotency_key(idempotency_key)
+    request_fingerprint = idempotency.fingerprint(
+        {"productId": product_id, "warehouseId": warehouse_id, "delta": delta, "reason": reason}
+    )
+    record_id = f"stock-adjustment#{actor}#{key}" if key else None
+    now = utcnow()
+    # The line after the change is known only once it commits, so the idempotency record stores
+    # the change itself and a replay adds the line as it is then.
+    change: dict[str, Any] = {"productId": product_id, "warehouseId": warehouse_id, "delta": delta, "reason": reason}
+    movements: list[Movement] = []
+
+    def build(tx: Any) -> None:
+        if record_id:
+            idempotency.claim_in(tx, record_id, request_fingerprint, change, now=now)
+        movements.append(
+            change_stock(tx, product_id, warehouse_id, on_hand_delta=delta, reason=reason, actor=actor, now=now)
+        )
+
+    try:
+        transact(build)
+    except Cancelled as cancelled:
+        if cancelled.failed(IdempotencyRecord):
+            first = idempotency.replay(record_id or "", request_fingerprint)
+            return {**first, **_line_now(product_id, warehouse_id), "replayed": True}
+        refused = cancelled.failed(Stock)
+        if refused:
+            if refused.item is None:
+                raise NotFound(
+                    f"{product_id} has no stock line in {warehouse_id}; set a count first "
+                    f"(PUT /products/{product_id}/stock/{warehouse_id})",
+                    productId=product_id,
+                    warehouseId=warehouse_id,
+                ) from None
+            available = int(refused.item.get("available", 0))
+            raise InsufficientStock(
+                f"only {available} units of {product_id} in {warehouse_id} can be removed "
+                f"({-delta} requested); the rest are reserved by open orders or not there",
+                productId=product_id,
+                warehouseId=warehouse_id,
+                available=available,
+                requested=-delta,
+            ) from None
+        raise
+    logger.info(
+        "stock line adjusted",
+        extra={"product_id": product_id, "warehouse_id": warehouse_id, "delta": delta, "actor": actor},
+    )
+    return {**change, **_line_now(product_id, warehouse_id), "movementId": movements[-1].movement_id}
+
+
+def _line_now(product_id: str, warehouse_id: str) -> dict[str, Any]:
+    """The line's figures as stored now ({} if it was deleted since)."""
+    from chalicelib.inventory.models import Stock
+
+    try:
+        return line_payload(Stock.get(product_id, warehouse_id, consistent_read=True))
+    except Stock.DoesNotExist:
+        return {}
 
 
 def _ledger(line: Stock) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -79,6 +80,7 @@ class Devices:
         self.contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
+        watch_api(page)
         page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
         page.on(
             "console",
@@ -159,6 +161,7 @@ def add_to_cart(page: Any, web: str, product: dict[str, Any], quantity: int = 1)
 
 
 def fill_checkout(page: Any, *, email: str | None, zip_code: str) -> None:
+    watch_api(page)
     expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
     if email is not None:
         page.get_by_label("Email").fill(email)
@@ -167,6 +170,42 @@ def fill_checkout(page: Any, *, email: str | None, zip_code: str) -> None:
     page.get_by_label("Full name").fill("Robin Shopper")
     page.get_by_label("Address", exact=True).fill("500 Howard St")
     page.get_by_label("City").fill("San Francisco")
+
+
+def watch_api(page: Any) -> None:
+    """Keep the page's API calls and navigations, for `expect_quote`'s failure message."""
+    if hasattr(page, "quote_log"):
+        return
+    log: list[str] = []
+    page.quote_log = log
+    started = time.monotonic()
+
+    def note(what: str) -> None:
+        log.append(f"{time.monotonic() - started:6.2f}s {what}")
+
+    def api_call(r: Any) -> bool:
+        return "/api/" in r.url and r.resource_type in ("fetch", "xhr")
+
+    page.on(
+        "request",
+        lambda r: note(f"{r.method} {r.url.split('/api', 1)[1]} {r.post_data or ''}") if api_call(r) else None,
+    )
+    page.on("response", lambda r: note(f"  {r.status} {r.url.split('/api', 1)[1]}") if api_call(r.request) else None)
+    page.on("requestfailed", lambda r: note(f"  failed {r.url} {r.failure}") if api_call(r) else None)
+    page.on("framenavigated", lambda f: note(f"at {f.url}") if f == page.main_frame else None)
+
+
+def expect_quote(page: Any, text: str) -> None:
+    """The checkout summary shows the live quote containing `text`; on failure, say what the summary
+    showed and what became of each quote request (a failure under load must be diagnosable)."""
+    try:
+        expect(page.locator("#summary-lines")).to_contain_text(text)
+    except AssertionError as exc:
+        summary = page.locator(".checkout-summary").inner_text()
+        requests_seen = "\n  ".join(getattr(page, "quote_log", ["(not watched)"]))
+        raise AssertionError(
+            f"{exc}\nthe summary showed: {summary!r}\nthe page's API calls:\n  {requests_seen}"
+        ) from None
 
 
 def sign_in_shop(page: Any, web: str, email: str, password: str) -> None:
@@ -230,7 +269,7 @@ def test_guest_checkout_end_to_end(devices: Devices, stack: StackInfo, api: Api)
     page.get_by_role("link", name="Checkout").click()
 
     fill_checkout(page, email="guest.shopper@example.com", zip_code="94105")
-    expect(page.locator("#summary-lines")).to_contain_text(f"Ships from {west['name']}")
+    expect_quote(page, f"Ships from {west['name']}")
     expect(page.locator("#summary-total")).to_have_text("$119.00")  # 90 + 29 curbside
     page.get_by_text("Test card numbers").click()
     page.get_by_role("button", name=f"Use test card {CARD[:4]} {CARD[4:8]} {CARD[8:12]} {CARD[12:]}").click()
@@ -405,7 +444,7 @@ def test_phone_sized_storefront(devices: Devices, stack: StackInfo, api: Api) ->
     assert page.evaluate(wide) <= 0
     page.goto(f"{web}/#/checkout")
     fill_checkout(page, email="phone.shopper@example.com", zip_code="94105")
-    expect(page.locator("#summary-lines")).to_contain_text(f"Ships from {west['name']}")
+    expect_quote(page, f"Ships from {west['name']}")
     assert page.evaluate(wide) <= 0, "the checkout is wider than the phone"
     page.locator("#place-order").scroll_into_view_if_needed()
     expect(page.locator("#place-order")).to_be_in_viewport()
@@ -458,6 +497,84 @@ def test_api_errors_are_shown_in_words(devices: Devices, stack: StackInfo, api: 
     expect(page.locator("#signin-form .form-error")).not_to_contain_text("undefined")
 
 
+# Every GET of a cart answers 2.5 s late in this browser: on a slow connection the cart page's load
+# is still under way when the customer moves on to checkout, which loads the cart again.
+SLOW_CART_READS = """
+const realFetch = window.fetch;
+window.fetch = async (input, init) => {
+  const response = await realFetch(input, init);
+  const url = String(input && input.url ? input.url : input);
+  if (/\\/carts\\/[^/?]+$/.test(url) && (!init || !init.method || init.method === "GET")) {
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+  }
+  return response;
+};
+"""
+
+
+def test_what_is_typed_at_checkout_survives_slow_cart_loads(devices: Devices, stack: StackInfo, api: Api) -> None:
+    """The checkout form is drawn once: the cart arriving a second time (the cart page's load, then
+    checkout's own) must not redraw it over what the customer typed meanwhile (found under load in CI)."""
+    web = stack.web_url.rstrip("/")
+    shop = Shop(api)
+    west = shop.warehouse("Bay depot", "94107")
+    jug = shop.product("Stone jug", 3000, {west["warehouseId"]: 4})
+    page = devices.open()
+    page.add_init_script(SLOW_CART_READS)
+    add_to_cart(page, web, jug)
+    page.get_by_role("link", name=re.compile("^Cart")).click()
+    page.get_by_role("link", name="Checkout").click()  # the cart page's load is still under way
+    fill_checkout(page, email="slow.network@example.com", zip_code="94105")
+    page.wait_for_timeout(6000)  # both loads have answered
+    expect(page.get_by_label("ZIP code")).to_have_value("94105")
+    expect(page.get_by_label("Full name")).to_have_value("Robin Shopper")
+    expect_quote(page, f"Ships from {west['name']}")
+    expect(page.locator("#summary-total")).to_have_text("$59.00")
+    gets = [line for line in page.quote_log if " GET /delivery-methods" in line]
+    assert len(gets) == 1, page.quote_log  # drawn once
+
+
+def test_a_quote_that_meets_a_transient_failure_is_asked_again(devices: Devices, stack: StackInfo, api: Api) -> None:
+    """A dropped connection or a 5xx while the quote is worked out is repeated by the page (a quote
+    changes nothing); a failure that lasts is said in words with a way to try again."""
+    web = stack.web_url.rstrip("/")
+    shop = Shop(api)
+    west = shop.warehouse("Bay depot", "94107")
+    bowl = shop.product("Oak bowl", 2000, {west["warehouseId"]: 3})
+    page = devices.open()
+    add_to_cart(page, web, bowl)
+    failures = {"left": 2, "seen": 0}
+
+    def flaky(route: Any) -> None:
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            failures["seen"] += 1
+            if failures["left"] % 2:
+                route.abort("connectionreset")
+            else:
+                route.fulfill(status=503, content_type="application/json", body='{"error":"Busy","message":"busy"}')
+        else:
+            route.continue_()
+
+    page.route("**/checkout/quote", flaky)
+    page.goto(f"{web}/#/checkout")
+    fill_checkout(page, email="flaky@example.com", zip_code="94105")
+    expect_quote(page, f"Ships from {west['name']}")
+    expect(page.locator("#summary-total")).to_have_text("$49.00")
+    assert failures["seen"] == 2
+
+    # A failure that lasts: the page stops asking, says so, and offers to try again.
+    failures["left"] = 100
+    page.get_by_label("Self-service pick-up").check()
+    expect(page.get_by_role("button", name="Try again")).to_be_visible(timeout=20_000)
+    expect(page.locator(".checkout-summary")).to_contain_text("The total could not be worked out.")
+    seen = failures["seen"]
+    assert seen == 2 + 4, seen  # the first try and three repeats
+    failures["left"] = 0
+    page.get_by_role("button", name="Try again").click()
+    expect(page.locator("#summary-total")).to_have_text("$20.00")
+
+
 def test_admin_manages_warehouses_stock_delivery_and_promo_codes(devices: Devices, stack: StackInfo, api: Api) -> None:
     web = stack.web_url.rstrip("/")
     shop = Shop(api)
@@ -485,6 +602,8 @@ def test_admin_manages_warehouses_stock_delivery_and_promo_codes(devices: Device
     # Stock in it: set a count, then adjust it.
     page.goto(f"{web}/admin/#/stock/{warehouse_id}")
     line = page.locator(f'#stock-table tr[data-product-id="{product["productId"]}"]')
+    # Not stocked there yet: an adjustment has nothing to adjust, a count creates the line.
+    expect(line.get_by_role("button", name=f"Adjust {product['productName']}")).to_be_disabled()
     line.get_by_role("button", name=f"Set count of {product['productName']}").click()
     page.locator("#stock-set-dialog").get_by_label("On hand").fill("12")
     page.locator("#stock-set-dialog").get_by_role("button", name="Save count").click()
@@ -495,6 +614,9 @@ def test_admin_manages_warehouses_stock_delivery_and_promo_codes(devices: Device
     expect(line.locator(".available")).to_have_text("7")
     stock = {s["warehouseId"]: s for s in api.get(f"/products/{product['productId']}").json()["stock"]}
     assert stock[warehouse_id]["onHand"] == 7
+    # The adjustment was relative (POST .../adjustments), recorded as its own movement.
+    latest = api.get(f"/products/{product['productId']}/movements", params={"limit": 1}).json()["items"][0]
+    assert (latest["warehouseId"], latest["onHandDelta"], latest["reason"]) == (warehouse_id, -5, "units removed")
     shot(page, "13-admin-stock")
 
     # Deactivating the warehouse keeps its stock; deleting it is refused in words while it holds some.

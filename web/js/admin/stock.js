@@ -1,10 +1,11 @@
 // Stock per warehouse (`#/stock`, `#/stock/<warehouseId>`): every product's line in one warehouse
 // (on hand, reserved by open orders, available, low-stock threshold). "Set count" writes a counted
-// quantity; "Adjust" adds or removes units (a delivery, breakage). Both go through
-// `PUT /products/{id}/stock/{warehouseId}`, the difference recorded as a movement with the reason.
-// An adjustment is computed from the line as last read: the page reads it again right before.
+// quantity (`PUT /products/{id}/stock/{warehouseId}`); "Adjust" adds or removes units (a delivery,
+// breakage) with `POST .../adjustments`, relative to whatever the line holds when it commits, so
+// two people booking deliveries at once both count. Each is recorded as a movement with the reason.
+// An adjustment keeps its Idempotency-Key while the dialog retries it (a lost answer applies once).
 
-import { api } from "../lib/api.js";
+import { api, ApiError, newIdempotencyKey } from "../lib/api.js";
 import { h } from "../lib/dom.js";
 import { formatNumber } from "../lib/format.js";
 import { toast } from "../lib/toast.js";
@@ -16,6 +17,7 @@ let table = null;
 let picker = null;
 let setDialog = null;
 let adjustDialog = null;
+let adjustKey = null; // Idempotency-Key of the adjustment being applied (kept for its retries)
 let warehouses = [];
 let products = [];
 let current = "";
@@ -31,7 +33,15 @@ function render() {
     const adjust = button("Adjust", { small: true, "aria-label": `Adjust ${p.productName}` });
     set.addEventListener("click", () => setDialog.open({ onHand: line ? line.onHand : 0, threshold: line ? line.threshold : p.threshold, reason: "stock count" },
       { heading: `${p.productName} in ${wh.name}`, ctx: p }));
-    adjust.addEventListener("click", () => adjustDialog.open({ delta: "", reason: "" }, { heading: `Adjust ${p.productName} in ${wh.name}`, ctx: p }));
+    if (line) {
+      adjust.addEventListener("click", () => {
+        adjustKey = null;
+        adjustDialog.open({ delta: "", reason: "" }, { heading: `Adjust ${p.productName} in ${wh.name}`, ctx: p });
+      });
+    } else {
+      adjust.disabled = true;
+      adjust.title = "Not stocked here yet: set a count first.";
+    }
     const low = line && line.available < line.threshold;
     return h("tr", { dataset: { productId: p.productId } },
       h("td", {}, h("strong", {}, p.productName), h("div", { class: "mono muted" }, p.productId)),
@@ -119,14 +129,25 @@ export default {
         if (typeof delta !== "number" || delta === 0) {
           throw Object.assign(new Error("Enter a whole number of units, e.g. 5 or -2."), { field: "delta" });
         }
-        // Read the line again so the new count starts from what is stored now.
-        const fresh = await api.getProduct(product.productId);
-        product.stock = fresh.stock;
-        const line = lineOf(product, current);
-        const line2 = await write(product, (line ? line.onHand : 0) + delta, undefined, v.reason || (delta > 0 ? "units added" : "units removed"));
-        toast(`${product.productName}: ${formatNumber(line2.onHand)} on hand.`);
+        const change = { delta };
+        if (v.reason) change.reason = v.reason;
+        if (!adjustKey) adjustKey = newIdempotencyKey();
+        let result;
+        try {
+          result = await api.adjustStockLine(product.productId, current, change, adjustKey);
+        } catch (err) {
+          if (err instanceof ApiError && err.status !== 0 && err.status < 500) adjustKey = null; // refused: the next try is new
+          throw err;
+        }
+        adjustKey = null;
+        const { onHand, reserved, available, threshold } = result;
+        product.stock = [...(product.stock || []).filter((s) => s.warehouseId !== current), { warehouseId: current, onHand, reserved, available, threshold }];
+        render();
+        toast(`${product.productName}: ${delta > 0 ? "+" : ""}${formatNumber(delta)}, ${formatNumber(onHand)} on hand.`);
       },
     });
+    // A changed adjustment is a new one: the next Apply gets a new Idempotency-Key.
+    adjustDialog.dialog.addEventListener("input", () => { adjustKey = null; });
   },
   show(params) {
     if (params[0]) current = params[0];

@@ -108,6 +108,8 @@ export const api = {
     request("POST", "/inventory-order", { body: order, auth: true, headers: idempotent(idempotencyKey) }),
   setStockLine: (productId, warehouseId, line) =>
     request("PUT", `/products/${enc(productId)}/stock/${enc(warehouseId)}`, { body: line, auth: true }),
+  adjustStockLine: (productId, warehouseId, change, idempotencyKey) =>
+    request("POST", `/products/${enc(productId)}/stock/${enc(warehouseId)}/adjustments`, { body: change, auth: true, headers: idempotent(idempotencyKey) }),
 
   // The storefront's catalog: the public view, never with a token (cacheable by CloudFront).
   browseProducts: ({ q, limit, cursor, signal } = {}) => request("GET", `/products${query({ q, limit, cursor })}`, { signal }),

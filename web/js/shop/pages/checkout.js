@@ -15,6 +15,7 @@ import { paymentSection } from "./payment.js";
 
 const ZIP = /^\d{5}$/;
 const QUOTE_DELAY_MS = 350;
+const QUOTE_RETRY_DELAYS_MS = [500, 1500, 3000];
 
 function field(id, label, input, hint) {
   input.id = input.id || id;
@@ -22,6 +23,24 @@ function field(id, label, input, hint) {
 }
 
 const text = (name, attrs = {}) => h("input", { name, type: "text", ...attrs });
+
+/** Is this failure worth repeating as it is: no answer, busy (429) or a server error? */
+const transient = (err) => err instanceof ApiError && (err.status === 0 || err.status === 429 || err.status >= 500);
+
+/** `POST /checkout/quote`, repeated after a transient failure (a quote changes nothing, so it is
+ * safe) while `wanted()` holds: a customer should not have to retype a ZIP code because one request
+ * met a restarting server or a dropped connection. */
+async function quoteWithRetries(body, wanted) {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await api.quote(body);
+    } catch (err) {
+      if (!transient(err) || attempt >= QUOTE_RETRY_DELAYS_MS.length || !wanted()) throw err;
+      await new Promise((resolve) => setTimeout(resolve, QUOTE_RETRY_DELAYS_MS[attempt]));
+      if (!wanted()) throw err;
+    }
+  }
+}
 
 function costText(cents, currency) {
   return cents === 0 ? "Free" : money(cents, currency);
@@ -34,12 +53,14 @@ export default {
     const body = h("div", {}, loading("Loading your cart…"));
     main.append(h("a", { class: "back-link", href: "#/cart" }, icon("back"), "Back to cart"), pageHead("Checkout"), body);
 
+    // The form is drawn once: the cart arrives both as a change event (a load already under way,
+    // e.g. the cart page's) and as this page's own load, and a second draw would wipe out what
+    // the customer has typed meanwhile. Once drawn, a changed cart only refreshes the quote.
     let drawn = false;
-    const off = onCartChange(() => {
-      if (!alive || drawn) return;
-      start();
-    });
+    let cartChanged = null; // set by draw(): re-quote the cart as it is now
+    const off = onCartChange(() => (drawn ? cartChanged?.() : start()));
     function start() {
+      if (!alive || drawn) return;
       const cart = currentCart();
       if (!cartLoaded()) return;
       if (!cart || cart.items.length === 0) {
@@ -170,7 +191,7 @@ export default {
           return;
         }
         try {
-          const q = await api.quote(requestBody());
+          const q = await quoteWithRetries(requestBody(), () => alive && mine === quoteSeq);
           if (!alive || mine !== quoteSeq) return;
           quote = q;
           quoteError = null;
@@ -198,7 +219,8 @@ export default {
             loadCart();
             quoteError = errorNotice(err, "Your cart changed.");
           } else {
-            quoteError = errorNotice(err, "The total could not be worked out.");
+            quoteError = h("div", {}, errorNotice(err, "The total could not be worked out."),
+              h("button", { type: "button", class: "btn btn-secondary btn-sm", id: "quote-retry", onclick: () => refreshQuote() }, "Try again"));
           }
         }
         drawSummary();
@@ -312,6 +334,9 @@ export default {
 
       syncAddress();
       drawSummary();
+      cartChanged = () => {
+        if (alive) refreshQuote();
+      };
     }
 
     function shortStock(err) {
