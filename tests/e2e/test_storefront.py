@@ -424,6 +424,16 @@ def test_customer_signs_up_merges_cart_uses_promo_and_cancels(
     expect(admin.locator("#admin-history")).to_contain_text("Cancelled")
     expect(admin.locator("#admin-cancel-order")).to_have_count(0)
     shot(admin, "08-admin-order")
+    # Or by the number the customer quotes, whatever day it is on; a wrong number says so.
+    admin.goto(f"{web}/admin/#/orders")
+    admin.get_by_label("Order number").fill(order_id)
+    shot(admin, "08b-admin-find-order", full_page=False)
+    admin.get_by_role("button", name="Find").click()
+    expect(admin.get_by_role("heading", name=f"Order {order_id}")).to_be_visible()
+    admin.goto(f"{web}/admin/#/orders")
+    admin.get_by_label("Order number").fill("00000000-0000-4000-8000-000000000000")
+    admin.get_by_role("button", name="Find").click()
+    expect(admin.locator("[role=alert]").filter(has_text=re.compile("not found|no order", re.I))).to_be_visible()
 
 
 def test_phone_sized_storefront(devices: Devices, stack: StackInfo, api: Api) -> None:

@@ -1,4 +1,5 @@
-// Orders (`#/orders`, one business day at a time, filtered by status) and an order's page
+// Orders (`#/orders`, one business day at a time, filtered by status; any order found by its number)
+// and an order's page
 // (`#/orders/<orderId>`, the link chalicelib/shop/links.py writes into e-mails): lines with the
 // warehouse serving each, totals, delivery, payment, customer, status history; cancel while it can
 // be; mark a confirmed order shipped (carrier, tracking) and a shipped one delivered (the workflow's
@@ -151,12 +152,25 @@ export default {
   mount(section) {
     dayInput = h("input", { type: "date", id: "orders-day" });
     statusSelect = h("select", { id: "orders-status" }, h("option", { value: "" }, "All statuses"), STATUSES.map((s) => h("option", { value: s }, words(s))));
-    const filters = [h("label", { for: "orders-day", class: "visually-hidden" }, "Day"), dayInput,
+    // An order named by a customer (the number in their e-mail, receipt or status link) is found
+    // whatever its day: its page answers it, or says it does not exist.
+    const findInput = h("input", { type: "search", id: "orders-find", placeholder: "Order number", autocomplete: "off", spellcheck: "false" });
+    const find = h("form", { class: "find-form", id: "orders-find-form", role: "search", "aria-label": "Find an order" },
+      h("label", { for: "orders-find", class: "visually-hidden" }, "Order number"), findInput,
+      button("Find", { type: "submit", small: true }));
+    find.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const id = findInput.value.trim().replace(/^#/, "");
+      if (!id) return findInput.focus();
+      findInput.value = "";
+      window.location.hash = `#/orders/${encodeURIComponent(id)}`;
+    });
+    const filters = [find, h("label", { for: "orders-day", class: "visually-hidden" }, "Day"), dayInput,
       h("label", { for: "orders-status", class: "visually-hidden" }, "Status"), statusSelect];
     table = tableCard("Orders", ["Order", "Customer", { label: "Items", num: true }, { label: "Total", num: true }, "Status"], { id: "orders-table", actions: filters });
     more = button("Load more", { hidden: true });
     more.addEventListener("click", () => loadList(true));
-    listView = h("div", {}, pageHead("Orders", "One business day at a time, newest first."), table.card, h("div", { class: "card-foot" }, more));
+    listView = h("div", {}, pageHead("Orders", "One business day at a time, newest first; or find one by its number."), table.card, h("div", { class: "card-foot" }, more));
     detailView = h("div", { hidden: true });
     section.append(listView, detailView);
     dayInput.addEventListener("change", () => loadList());
