@@ -363,6 +363,7 @@ def list_orders() -> dict[str, Any]:
         status=params.get("status"),
         limit=query_int(params, "limit", 1, 100),
         cursor=params.get("cursor"),
+        email=params.get("email"),
     )
 
 

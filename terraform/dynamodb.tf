@@ -150,6 +150,11 @@ resource "aws_dynamodb_table" "orders" {
     type = "S"
   }
 
+  attribute {
+    name = "email"
+    type = "S"
+  }
+
   global_secondary_index {
     name            = "by_customer"
     hash_key        = "customer_id"
@@ -163,6 +168,14 @@ resource "aws_dynamodb_table" "orders" {
     hash_key        = "day_shard"
     range_key       = "created_at"
     projection_type = "ALL"
+  }
+
+  # An address's orders for the console (keys only: status changes never write to it).
+  global_secondary_index {
+    name            = "by_email"
+    hash_key        = "email"
+    range_key       = "created_at"
+    projection_type = "KEYS_ONLY"
   }
 
   point_in_time_recovery {

@@ -16,7 +16,7 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.core import resources
@@ -81,6 +81,21 @@ class OrdersByDay(GlobalSecondaryIndex["Order"]):  # type: ignore[no-untyped-cal
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
+class OrdersByEmail(GlobalSecondaryIndex["Order"]):  # type: ignore[no-untyped-call]
+    """The orders placed with an e-mail address, newest first (an admin answering a customer).
+
+    Keys only: an order's status changes then never write to this index (one index write per
+    order, at placement); a page of keys is read whole with one BatchGetItem. Sparse: staff
+    orders have no e-mail."""
+
+    class Meta:
+        index_name = "by_email"
+        projection = KeysOnlyProjection()
+
+    email = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
 class Order(Model):
     """An order. `kind` is "shop" for a customer's or guest's order (checkout, issue 9) and
     "inventory" for a stock withdrawal placed by staff (seed 000).
@@ -141,6 +156,7 @@ class Order(Model):
 
     by_customer = OrdersByCustomer()
     by_day = OrdersByDay()
+    by_email = OrdersByEmail()
 
 
 class CartLine(MapAttribute[str, Any]):

@@ -133,22 +133,53 @@ def list_my_orders(principal: Principal, *, limit: int | None, cursor: str | Non
     return {"items": items, "nextCursor": encode_cursor(result.last_evaluated_key)}
 
 
+def _orders_of_email(email: str, *, status: str | None, limit: int | None, cursor: str | None) -> dict[str, Any]:
+    """A page of the orders placed with `email` (any case), newest first: one Query of the
+    keys-only index, then one BatchGetItem of those orders. With `status`, a page holds that
+    status's orders among the page's keys, so it may be short (or empty) with more to come."""
+    from chalicelib.shop.models import Order
+
+    address = validation.email({"email": email}, "email")
+    assert address is not None
+    start = decode_cursor(cursor, {"order_id", "email", "created_at"})
+    if start is not None and start["email"]["S"] != address:
+        raise ValidationError("cursor", "is not a cursor this API returned")
+    result = Order.by_email.query(
+        address, scan_index_forward=False, limit=limit or get_settings().page_size, last_evaluated_key=start
+    )
+    keys = [o.order_id for o in result]
+    found = {o.order_id: o for o in Order.batch_get(keys)} if keys else {}
+    orders = [found[k] for k in keys if k in found and (status is None or found[k].status == status)]
+    return {
+        "email": address,
+        "items": [order_payload(o) for o in orders],
+        "nextCursor": encode_cursor(result.last_evaluated_key),
+    }
+
+
 NOT_STARTED: dict[str, Any] = {"from": {"S": "start"}}
 
 
-def list_orders(*, day: str | None, status: str | None, limit: int | None, cursor: str | None) -> dict[str, Any]:
+def list_orders(
+    *, day: str | None, status: str | None, limit: int | None, cursor: str | None, email: str | None = None
+) -> dict[str, Any]:
     """Orders of one business day (default today, in the shop's time zone), newest first,
-    optionally of one status. A day's orders live in `DAY_SHARDS` index partitions: each page reads
-    every shard from where the previous page stopped in it and merges them by time.
+    optionally of one status; or, with `email`, every order placed with that address.
 
-    The cursor holds each shard's position: the key of the last order returned from it, `{}` when
-    it has nothing more, or `NOT_STARTED`.
+    A day's orders live in `DAY_SHARDS` index partitions: each page reads every shard from where
+    the previous page stopped in it and merges them by time. The cursor holds each shard's
+    position: the key of the last order returned from it, `{}` when it has nothing more, or
+    `NOT_STARTED`.
     """
     from chalicelib.shop.models import DAY_SHARDS, Order
 
-    day = validation.date(day, "day") or business_date(utcnow())
     if status is not None and status not in (*order_status.STATUSES, order_status.FULFILLED):
         raise ValidationError("status", f"must be one of {', '.join(order_status.STATUSES)}")
+    if email is not None:
+        if day is not None:
+            raise ValidationError("day", "give a day or an e-mail address, not both")
+        return _orders_of_email(email, status=status, limit=limit, cursor=cursor)
+    day = validation.date(day, "day") or business_date(utcnow())
     size = limit or get_settings().page_size
     shards = [f"{day}#{n}" for n in range(DAY_SHARDS)]
     positions: dict[str, Any] = (decode_cursor(cursor) or {}) if cursor else dict.fromkeys(shards, NOT_STARTED)

@@ -426,14 +426,25 @@ def test_customer_signs_up_merges_cart_uses_promo_and_cancels(
     shot(admin, "08-admin-order")
     # Or by the number the customer quotes, whatever day it is on; a wrong number says so.
     admin.goto(f"{web}/admin/#/orders")
-    admin.get_by_label("Order number").fill(order_id)
+    admin.get_by_label("Order number or customer e-mail").fill(order_id)
     shot(admin, "08b-admin-find-order", full_page=False)
     admin.get_by_role("button", name="Find").click()
     expect(admin.get_by_role("heading", name=f"Order {order_id}")).to_be_visible()
     admin.goto(f"{web}/admin/#/orders")
-    admin.get_by_label("Order number").fill("00000000-0000-4000-8000-000000000000")
+    admin.get_by_label("Order number or customer e-mail").fill("00000000-0000-4000-8000-000000000000")
     admin.get_by_role("button", name="Find").click()
     expect(admin.locator("[role=alert]").filter(has_text=re.compile("not found|no order", re.I))).to_be_visible()
+    # Or every order of the customer by their e-mail address, whatever the day, then back to a day.
+    admin.goto(f"{web}/admin/#/orders")
+    admin.get_by_label("Order number or customer e-mail").fill(email.upper())
+    admin.get_by_role("button", name="Find").click()
+    expect(admin.locator("#orders-email-note")).to_contain_text(f"Every order placed with {email.upper()}")
+    expect(admin.locator(f'#orders-table tr[data-order-id="{order_id}"]')).to_contain_text("Cancelled")
+    expect(admin.locator("#orders-table tbody tr")).to_have_count(1)
+    shot(admin, "08c-admin-orders-of-a-customer", full_page=False)
+    admin.get_by_role("button", name="Show a day's orders instead").click()
+    expect(admin.locator("#orders-email-note")).to_be_hidden()
+    expect(admin.locator("#orders-day")).to_be_enabled()
 
 
 def test_phone_sized_storefront(devices: Devices, stack: StackInfo, api: Api) -> None:

@@ -180,6 +180,57 @@ def test_admin_lists_a_day_across_shards_paginated_and_by_status(
     assert customer(client, cognito).get("/orders").status_code == 403
 
 
+def test_admin_finds_every_order_of_an_email_address(client: Client, cognito: Cognito, boss: Caller) -> None:
+    from urllib.parse import quote
+
+    from chalicelib.shop.models import Order
+
+    item = product(boss, stock={"nyc": 50})
+    ann = [place(guest(client), [(item, 1)], email="Ann.Buyer@Example.com")["orderId"] for _ in range(4)]
+    place(guest(client), [(item, 1)], email="bob@example.com")
+    signed_in = customer(client, cognito, email="ann.buyer@example.com")
+    ann.append(place(signed_in, [(item, 1)], email=None)["orderId"])
+    assert boss.post("/inventory-order", {"productId": item, "quantity": 1, "warehouseId": "nyc"}).status_code == 201
+    assert boss.post(f"/orders/{ann[1]}/cancel").status_code == 200
+
+    def pages(query: str) -> tuple[list[str], int]:
+        seen: list[str] = []
+        cursor, count = None, 0
+        while True:
+            page = boss.get(query + (f"&cursor={cursor}" if cursor else ""))
+            assert page.status_code == 200, page.body
+            assert page.json["email"] == "ann.buyer@example.com" and "day" not in page.json
+            seen += [o["orderId"] for o in page.json["items"]]
+            count += 1
+            cursor = page.json["nextCursor"]
+            if not cursor:
+                return seen, count
+
+    seen, count = pages(f"/orders?limit=2&email={quote('ANN.BUYER@example.COM')}")
+    assert sorted(seen) == sorted(ann) and len(seen) == len(set(seen)) == 5 and count == 3
+    created = [Order.get(o).created_at for o in seen]
+    assert created == sorted(created, reverse=True)
+    cancelled, _ = pages(f"/orders?limit=2&status=CANCELLED&email={quote('ann.buyer@example.com')}")
+    assert cancelled == [ann[1]]
+
+    # The index holds keys only: a status change never writes to it (one index write per order).
+    index = next(i for i in Order.describe_table()["GlobalSecondaryIndexes"] if i["IndexName"] == "by_email")
+    assert index["Projection"]["ProjectionType"] == "KEYS_ONLY"
+
+    assert boss.get("/orders?email=nobody%40example.com").json == {
+        "email": "nobody@example.com",
+        "items": [],
+        "nextCursor": None,
+    }
+    assert boss.get("/orders?email=not-an-address").json["field"] == "email"
+    assert boss.get(f"/orders?day=2026-01-01&email={quote('ann.buyer@example.com')}").json["field"] == "day"
+    anns = boss.get(f"/orders?limit=1&email={quote('ann.buyer@example.com')}").json["nextCursor"]
+    assert anns
+    other = boss.get(f"/orders?email={quote('bob@example.com')}&cursor={anns}")  # another address's cursor
+    assert other.status_code == 400 and other.json["field"] == "cursor"
+    assert customer(client, cognito).get(f"/orders?email={quote('ann.buyer@example.com')}").status_code == 403
+
+
 def test_orders_carry_the_business_date_of_the_shop(
     client: Client, boss: Caller, monkeypatch: pytest.MonkeyPatch
 ) -> None:

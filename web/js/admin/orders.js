@@ -1,4 +1,5 @@
-// Orders (`#/orders`, one business day at a time, filtered by status; any order found by its number)
+// Orders (`#/orders`, one business day at a time, filtered by status; any order found by its number,
+// every order of a customer by their e-mail address)
 // and an order's page
 // (`#/orders/<orderId>`, the link chalicelib/shop/links.py writes into e-mails): lines with the
 // warehouse serving each, totals, delivery, payment, customer, status history; cancel while it can
@@ -28,6 +29,9 @@ let cursor = null;
 let confirm = null;
 let shipDialog = null;
 let warehouseNames = new Map();
+let emailFilter = null; // the customer's address being looked at instead of a day
+let emailNote = null;
+let setEmailFilter = () => {};
 
 function row(o) {
   const count = (o.lines || []).reduce((n, l) => n + l.quantity, 0);
@@ -48,15 +52,17 @@ async function loadList(append = false) {
   if (!append) cursor = null;
   table.state.textContent = "Loading…";
   try {
-    const page = await api.listOrders({ day: dayInput.value || undefined, status: statusSelect.value || undefined, limit: 50, cursor: append ? cursor : undefined });
+    const where = emailFilter ? { email: emailFilter } : { day: dayInput.value || undefined };
+    const page = await api.listOrders({ ...where, status: statusSelect.value || undefined, limit: 50, cursor: append ? cursor : undefined });
     if (mine !== listSeq) return;
-    if (!dayInput.value && page.day) dayInput.value = page.day;
+    if (!emailFilter && !dayInput.value && page.day) dayInput.value = page.day;
     const rows = (page.items || []).map(row);
     if (append) table.tbody.append(...rows);
     else table.tbody.replaceChildren(...rows);
     cursor = page.nextCursor || null;
     more.hidden = !cursor;
-    table.state.textContent = table.tbody.children.length ? "" : "No orders on this day.";
+    table.state.textContent = table.tbody.children.length ? "" : cursor ? "None of that status here; load more to look further."
+      : emailFilter ? `No orders placed with ${emailFilter}.` : "No orders on this day.";
   } catch (err) {
     if (mine === listSeq) table.state.textContent = errorText(err);
   }
@@ -154,23 +160,41 @@ export default {
     statusSelect = h("select", { id: "orders-status" }, h("option", { value: "" }, "All statuses"), STATUSES.map((s) => h("option", { value: s }, words(s))));
     // An order named by a customer (the number in their e-mail, receipt or status link) is found
     // whatever its day: its page answers it, or says it does not exist.
-    const findInput = h("input", { type: "search", id: "orders-find", placeholder: "Order number", autocomplete: "off", spellcheck: "false" });
+    const findInput = h("input", { type: "search", id: "orders-find", placeholder: "Order number or e-mail", autocomplete: "off", spellcheck: "false" });
     const find = h("form", { class: "find-form", id: "orders-find-form", role: "search", "aria-label": "Find an order" },
-      h("label", { for: "orders-find", class: "visually-hidden" }, "Order number"), findInput,
+      h("label", { for: "orders-find", class: "visually-hidden" }, "Order number or customer e-mail"), findInput,
       button("Find", { type: "submit", small: true }));
     find.addEventListener("submit", (event) => {
       event.preventDefault();
-      const id = findInput.value.trim().replace(/^#/, "");
-      if (!id) return findInput.focus();
+      const wanted = findInput.value.trim().replace(/^#/, "");
+      if (!wanted) return findInput.focus();
+      if (wanted.includes("@")) {
+        setEmailFilter(wanted); // a customer's address: all their orders, whatever the day
+        return;
+      }
       findInput.value = "";
-      window.location.hash = `#/orders/${encodeURIComponent(id)}`;
+      window.location.hash = `#/orders/${encodeURIComponent(wanted)}`;
     });
     const filters = [find, h("label", { for: "orders-day", class: "visually-hidden" }, "Day"), dayInput,
       h("label", { for: "orders-status", class: "visually-hidden" }, "Status"), statusSelect];
     table = tableCard("Orders", ["Order", "Customer", { label: "Items", num: true }, { label: "Total", num: true }, "Status"], { id: "orders-table", actions: filters });
     more = button("Load more", { hidden: true });
     more.addEventListener("click", () => loadList(true));
-    listView = h("div", {}, pageHead("Orders", "One business day at a time, newest first; or find one by its number."), table.card, h("div", { class: "card-foot" }, more));
+    const showDay = h("button", { type: "button", class: "link-btn", id: "orders-show-day" }, "Show a day's orders instead");
+    showDay.addEventListener("click", () => {
+      findInput.value = "";
+      setEmailFilter(null);
+    });
+    emailNote = h("p", { class: "table-note", id: "orders-email-note", hidden: true });
+    setEmailFilter = (address) => {
+      emailFilter = address;
+      dayInput.disabled = Boolean(address);
+      emailNote.hidden = !address;
+      emailNote.replaceChildren(...(address ? [`Every order placed with ${address}, newest first. `, showDay] : []));
+      loadList();
+    };
+    listView = h("div", {}, pageHead("Orders", "One business day at a time, newest first; or find one by its number or the customer's e-mail."),
+      emailNote, table.card, h("div", { class: "card-foot" }, more));
     detailView = h("div", { hidden: true });
     section.append(listView, detailView);
     dayInput.addEventListener("change", () => loadList());

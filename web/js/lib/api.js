@@ -145,7 +145,7 @@ export const api = {
   myOrders: ({ limit, cursor } = {}) => request("GET", `/me/orders${query({ limit, cursor })}`, { auth: true }),
   shipOrder: (orderId, shipment) => request("POST", `/orders/${enc(orderId)}/ship`, { body: shipment, auth: true }),
   deliverOrder: (orderId) => request("POST", `/orders/${enc(orderId)}/deliver`, { auth: true }),
-  listOrders: ({ day, status, limit, cursor } = {}) => request("GET", `/orders${query({ day, status, limit, cursor })}`, { auth: true }),
+  listOrders: ({ day, email, status, limit, cursor } = {}) => request("GET", `/orders${query({ day, email, status, limit, cursor })}`, { auth: true }),
   testCards: () => request("GET", "/payments/test-cards"),
 
   // --- back office (issue 11) ---
