@@ -375,7 +375,7 @@ def test_a_burst_of_crossings_is_one_digest_e_mail(api: Api, aws: Any, inbox: In
     tag = uuid.uuid4().hex[:6]
     products = []
     for n in range(6):
-        product_id = f"{tag}.{n:03d}.01"
+        product_id = f"bulk-{tag}-{n}"  # a tag of digits only would make "<tag>.000.01" a malformed article number
         body = {
             "productId": product_id,
             "productName": f"Bulk {tag} {n}",
