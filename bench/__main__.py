@@ -197,7 +197,11 @@ def throughput(clients: int = 16, total: int = 1600, max_seconds: float = 60.0) 
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - started
-        with urllib.request.urlopen(f"{info.api_url}/products/BENCH-T", timeout=10) as response:
+        # As the admin: the anonymous view says only "available" (capped), not the quantity.
+        read = urllib.request.Request(
+            f"{info.api_url}/products/BENCH-T", headers={"Authorization": headers["Authorization"]}
+        )
+        with urllib.request.urlopen(read, timeout=10) as response:
             left = json.load(response)["quantity"]
     log.close()
     ok = statuses.get(201, 0)
